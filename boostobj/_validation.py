@@ -56,8 +56,6 @@ def check_labels(xp: Any, y: Any, binary: bool) -> None:
 def check_sample_weight(xp: Any, sample_weight: Any, shape: tuple[int, ...]) -> None:
     """Raise ValueError unless weights are finite, non-negative and one per sample."""
     if tuple(sample_weight.shape) != shape:
-        raise ValueError(
-            f"sample_weight has shape {tuple(sample_weight.shape)}, expected {shape}"
-        )
+        raise ValueError(f"sample_weight has shape {tuple(sample_weight.shape)}, expected {shape}")
     if not bool(xp.all(xp.isfinite(sample_weight))) or bool(xp.any(sample_weight < 0)):
         raise ValueError("sample_weight must be finite and non-negative")

@@ -51,9 +51,7 @@ def split_arguments(first: Any, second: Any, sample_weight: Any) -> tuple[Any, A
         labels, weight = _dataset_labels_weights(second)
         return labels, first, weight
     if _is_library_dataset(first):
-        raise TypeError(
-            "got (dataset, predictions); the training APIs call obj(preds, dtrain)"
-        )
+        raise TypeError("got (dataset, predictions); the training APIs call obj(preds, dtrain)")
     return first, second, sample_weight
 
 
@@ -94,9 +92,7 @@ class XGBoostMetric(_Metric):
     def __call__(
         self, y_true_or_preds: Any, y_pred_or_dmatrix: Any, sample_weight: Any = None
     ) -> Any:
-        value, from_training_api = self._evaluate(
-            y_true_or_preds, y_pred_or_dmatrix, sample_weight
-        )
+        value, from_training_api = self._evaluate(y_true_or_preds, y_pred_or_dmatrix, sample_weight)
         return (self.__name__, value) if from_training_api else value
 
 

@@ -327,9 +327,7 @@ def weighted_quantile(y: Any, weight: Any, alpha: float) -> float:
     return float(y[order][min(index, y.size - 1)])
 
 
-def host_labels_weights(
-    y_true: Any, sample_weight: Any, binary: bool = False
-) -> tuple[Any, Any]:
+def host_labels_weights(y_true: Any, sample_weight: Any, binary: bool = False) -> tuple[Any, Any]:
     """Labels and weights as float64 NumPy arrays, validated (init scores are host-side:
     both libraries keep labels on the host). Missing weights become ones."""
     y = np.asarray(y_true, dtype=np.float64).ravel()

@@ -307,8 +307,9 @@ class Focal(BinaryLoss):
             return float(np.sum(weight * self._value(np, y, np.full_like(y, c))))
 
         bound = abs(start) + 10.0
-        result = minimize_scalar(mean_loss, bounds=(-bound, bound), method="bounded",
-                                 options={"xatol": 1e-10})
+        result = minimize_scalar(
+            mean_loss, bounds=(-bound, bound), method="bounded", options={"xatol": 1e-10}
+        )
         return float(result.x)
 
 
