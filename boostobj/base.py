@@ -17,19 +17,24 @@ XGBoost and LightGBM, eval metrics, ``repr``, equality and pickling — lives he
 from __future__ import annotations
 
 import inspect
+import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Iterator
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, is_numpy_namespace
 
 from boostobj._validation import check_labels, check_sample_weight
-from boostobj.links import IdentityLink, LogitLink
+from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, softmax_parts
 
 #: Smallest Hessian handed to a booster. XGBoost's own ``binary:logistic`` floors its
 #: Hessian at the same value (``kRtEps``): a zero Hessian would make a leaf's Newton step
 #: ``-G / (H + lambda)`` depend on ``lambda`` alone and LightGBM refuse to split.
 HESSIAN_FLOOR = 1e-16
+
+#: Elements per block when a loss is evaluated on NumPy arrays (see ``row_blocks``).
+BLOCK_ELEMENTS = 32768
 
 
 class Loss(ABC):
@@ -47,6 +52,8 @@ class Loss(ABC):
     link: ClassVar[Any] = IdentityLink()
     #: True for losses whose labels must be 0 or 1.
     binary_labels: ClassVar[bool] = False
+    #: True for losses that accept raw predictions of shape (n, K) and labels 0..K-1.
+    supports_multiclass: ClassVar[bool] = False
     #: Constant by which the library adapters multiply gradient and Hessian. The Newton
     #: step ``-G / H`` of a leaf does not change, but the booster's absolute defaults
     #: (``reg_lambda=1``, ``min_child_weight=1``) shrink to nothing next to ``H``. It is a
@@ -79,19 +86,27 @@ class Loss(ABC):
     def value(self, y_true: Any, raw_prediction: Any) -> Any:
         """Per-sample loss at the raw prediction, in the prediction's dtype."""
         xp, y, raw, _ = self._prepare(y_true, raw_prediction, None)
-        return self._value(xp, y, raw)
+        blocks = self._blocks(xp, y, raw, None)
+        parts = [self._value(xp, y_block, raw_block) for _, y_block, raw_block, _ in blocks]
+        return parts[0] if len(parts) == 1 else xp.concat(parts)
 
     def mean_loss(self, y_true: Any, raw_prediction: Any, sample_weight: Any = None) -> float:
-        """Weighted mean of ``value``: what the eval metrics report."""
+        """Weighted mean of ``value``: what the eval metrics report (summed in float64)."""
         xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
-        per_sample = self._value(xp, y, raw)
-        if per_sample.ndim > 1:
-            per_sample = xp.sum(per_sample, axis=1)
-        per_sample = xp.astype(per_sample, xp.float64)
-        if weight is None:
-            return float(xp.mean(per_sample))
-        weight = xp.astype(weight, xp.float64)
-        return float(xp.sum(per_sample * weight) / xp.sum(weight))
+        total = total_weight = 0.0
+        for _, y_block, raw_block, weight_block in self._blocks(xp, y, raw, weight):
+            per_sample = self._value(xp, y_block, raw_block)
+            if per_sample.ndim > 1:
+                per_sample = xp.sum(per_sample, axis=1)
+            per_sample = xp.astype(per_sample, xp.float64)
+            if weight_block is None:
+                total += float(xp.sum(per_sample))
+                total_weight += per_sample.shape[0]
+            else:
+                weight_block = xp.astype(weight_block, xp.float64)
+                total += float(xp.sum(per_sample * weight_block))
+                total_weight += float(xp.sum(weight_block))
+        return total / total_weight if total_weight else math.nan
 
     def gradient_hessian(
         self,
@@ -169,21 +184,34 @@ class Loss(ABC):
     def _prepare(
         self, y_true: Any, raw_prediction: Any, sample_weight: Any
     ) -> tuple[Any, Any, Any, Any]:
-        """Validate inputs; return the namespace and arrays in the prediction's dtype."""
+        """The namespace of the prediction, and the inputs as its arrays, shapes checked.
+
+        Values are checked, and labels and weights cast to the prediction's dtype, block
+        by block in ``_blocks``: a cast or check of a whole array would be one more
+        length-n temporary and pass."""
         xp = array_namespace(raw_prediction)
         raw = _as_float_array(xp, raw_prediction)
         y = xp.asarray(y_true)
-        if y.dtype != raw.dtype:
-            y = xp.astype(y, raw.dtype)
         self._check_label_shape(y, raw)
-        check_labels(xp, y, self.binary_labels)
         weight = None
         if sample_weight is not None and np.size(sample_weight) > 0:
             weight = xp.asarray(sample_weight)
-            if weight.dtype != raw.dtype:
-                weight = xp.astype(weight, raw.dtype)
-            check_sample_weight(xp, weight, (raw.shape[0],))
+            if tuple(weight.shape) != (raw.shape[0],):
+                check_sample_weight(xp, weight, (raw.shape[0],))  # raises the shape error
         return xp, y, raw, weight
+
+    def _blocks(self, xp: Any, y: Any, raw: Any, weight: Any) -> Iterator[tuple[Any, ...]]:
+        """``(rows, y, raw, weight)`` per block of rows (see ``row_blocks``): labels and
+        weights cast to the prediction's dtype and checked, ``weight`` None if absent."""
+        for rows in row_blocks(xp, raw.shape):
+            raw_block = raw[rows]
+            y_block = _as_dtype(xp, y[rows], raw.dtype)
+            self._check_label_values(xp, y_block, raw_block)
+            weight_block = None
+            if weight is not None:
+                weight_block = _as_dtype(xp, weight[rows], raw.dtype)
+                check_sample_weight(xp, weight_block, tuple(weight_block.shape))
+            yield rows, y_block, raw_block, weight_block
 
     def _check_label_shape(self, y: Any, raw: Any) -> None:
         """One label per prediction; multi-output losses override this."""
@@ -192,6 +220,10 @@ class Loss(ABC):
                 f"y_true has shape {tuple(y.shape)} but the raw prediction has shape "
                 f"{tuple(raw.shape)}; {type(self).__name__} expects one label per prediction"
             )
+
+    def _check_label_values(self, xp: Any, y: Any, raw: Any) -> None:
+        """Finite labels, and 0 or 1 for binary losses; multiclass losses override this."""
+        check_labels(xp, y, self.binary_labels)
 
     def _weighted_gradient_hessian(
         self,
@@ -202,24 +234,46 @@ class Loss(ABC):
         gradient_out: Any = None,
         hessian_out: Any = None,
     ) -> tuple[Any, Any]:
+        """Gradient and Hessian times ``sample_weight`` times ``scale``, one fused pass of
+        blocks written into the outputs (new arrays like the prediction when None)."""
         xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
-        gradient, hessian = self._gradient_hessian(xp, y, raw)
-        if weight is not None:
-            factor = weight * scale if scale != 1.0 else weight
-            if gradient.ndim > 1:
-                factor = factor[:, None]
-            gradient *= factor
-            hessian *= factor
-        elif scale != 1.0:
-            gradient *= scale
-            hessian *= scale
-        if gradient_out is not None:
-            gradient_out[...] = gradient
-            gradient = gradient_out
-        if hessian_out is not None:
-            hessian_out[...] = hessian
-            hessian = hessian_out
-        return gradient, hessian
+        if gradient_out is None:
+            gradient_out = xp.empty_like(raw)
+        if hessian_out is None:
+            hessian_out = xp.empty_like(raw)
+        for rows, y_block, raw_block, weight_block in self._blocks(xp, y, raw, weight):
+            gradient, hessian = self._gradient_hessian(xp, y_block, raw_block)
+            factor = scale
+            if weight_block is not None:
+                factor = weight_block * scale if scale != 1.0 else weight_block
+                if gradient.ndim > 1:
+                    factor = factor[:, None]
+            elif scale == 1.0:
+                gradient_out[rows], hessian_out[rows] = gradient, hessian
+                continue
+            gradient_out[rows], hessian_out[rows] = gradient * factor, hessian * factor
+        return gradient_out, hessian_out
+
+
+def row_blocks(xp: Any, shape: tuple[int, ...]) -> Iterator[Any]:
+    """Indices that split arrays of ``shape`` into blocks of rows.
+
+    On NumPy a loss is evaluated ``BLOCK_ELEMENTS`` elements at a time. Each formula is a
+    chain of elementwise operations, and every operation on whole arrays would allocate
+    and stream a fresh length-n temporary; on blocks, the temporaries stay in the CPU
+    cache and the allocator hands the same memory back block after block. Other
+    namespaces (CuPy, array-api-strict) get one block, the whole array: a GPU wants few,
+    long kernels."""
+    if not is_numpy_namespace(xp) or len(shape) == 0:
+        yield ...
+        return
+    step = max(1, BLOCK_ELEMENTS // math.prod(shape[1:]))
+    for start in range(0, max(shape[0], 1), step):
+        yield slice(start, start + step)
+
+
+def _as_dtype(xp: Any, array: Any, dtype: Any) -> Any:
+    return array if array.dtype == dtype else xp.astype(array, dtype)
 
 
 def _as_float_array(xp: Any, values: Any) -> Any:
@@ -358,3 +412,197 @@ class BinaryLoss(Loss):
         if positive == 0 or negative == 0:
             raise ValueError("y_true holds a single class: the log-odds are infinite")
         return float(np.log(positive / negative))
+
+
+#: Smallest class prior in a multiclass ``init_score``. A class absent from the labels
+#: (possible when ``n_classes`` is given: a rare class missing from a fold) has log-prior
+#: -inf; LightGBM's ``multiclass`` floors the prior at the same value (``kEpsilon`` in its
+#: ``BoostFromScore``), a finite logit about 34.5 below the others.
+PRIOR_FLOOR = 1e-15
+
+
+def check_class_labels(xp: Any, y: Any, n_classes: int) -> None:
+    """Raise ValueError unless every label is an integer in ``[0, n_classes)``."""
+    check_labels(xp, y, binary=False)
+    if not bool(xp.all((y >= 0) & (y < n_classes) & (y == xp.floor(y)))):
+        raise ValueError(
+            f"y_true must hold integer class labels in [0, {n_classes}) for {n_classes} classes"
+        )
+
+
+def check_class_weights(name: str, values: Any) -> tuple[float, ...]:
+    """Return ``values`` as a tuple of floats, or raise ValueError unless it is a 1-D
+    sequence of at least two finite numbers > 0 (one weight per class)."""
+    weights = np.asarray(values, dtype=np.float64)
+    if weights.ndim != 1 or weights.size < 2 or not np.all(np.isfinite(weights) & (weights > 0)):
+        raise ValueError(
+            f"{name} must be a float or a vector of finite class weights > 0, got {values!r}"
+        )
+    return tuple(float(w) for w in weights)
+
+
+def host_class_labels_weights(
+    y_true: Any, sample_weight: Any, n_classes: int | None = None
+) -> tuple[Any, Any, int]:
+    """Labels, weights (as ``host_labels_weights``) and the number of classes K: given, or
+    the largest label + 1. Labels must be integers in [0, K)."""
+    y, weight = host_labels_weights(y_true, sample_weight)
+    if n_classes is None:
+        n_classes = int(np.max(y)) + 1
+    elif isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise ValueError(f"n_classes must be an integer, got {n_classes!r}")
+    check_class_labels(np, y, int(n_classes))
+    return y, weight, int(n_classes)
+
+
+def class_totals(y: Any, weight: Any, n_classes: int) -> Any:
+    """Total weight of each class 0..K-1 (host labels and weights)."""
+    return np.bincount(y.astype(np.intp), weights=weight, minlength=n_classes)
+
+
+class SoftmaxTerms(NamedTuple):
+    """The softmax of a row of logits and its pieces at the label y, all cancellation-free
+    (see ``boostobj.links.softmax_parts``). Shapes: (n, K) and, for the last three, (n,)."""
+
+    is_label: Any  #: one-hot mask of the label, bool
+    log_p: Any
+    p: Any
+    complement: Any  #: 1 - p
+    residual: Any  #: p - onehot(y), the cross-entropy gradient
+    log_q: Any  #: log p_y
+    q: Any  #: p_y, the probability of the true class
+    miss: Any  #: 1 - p_y
+
+
+class MulticlassLoss(Loss):
+    """A loss on K >= 2 logits per sample: raw predictions of shape (n, K), integer labels
+    0..K-1 of shape (n,), ``p = softmax(raw)`` (``transform``). XGBoost and LightGBM (>= 4)
+    pass custom objectives this (n, K) array and take (n, K) gradients and Hessians back.
+
+    Hessian: both libraries grow one tree per class from the diagonal of the Hessian only.
+    The multinomial cross-entropy Hessian is ``diag(p) - p pᵀ``, whose diagonal
+    ``p_k (1 - p_k)`` ignores the coupling ``-p_j p_k``; the losses hand the booster
+    ``_diagonal_factor(K)`` times their diagonal curvature. The default factor 2 makes it an
+    upper bound of the whole matrix, ``diag(p) - p pᵀ <= 2 diag(p (1 - p))``, because
+    ``vᵀ(diag(p) - p pᵀ)v = ½ Σ_jk p_j p_k (v_j - v_k)² <= Σ_j≠k p_j p_k (v_j² + v_k²)
+    = 2 Σ_k p_k (1 - p_k) v_k²`` (tight for K = 2): a step that decreases the diagonal
+    quadratic decreases the loss's quadratic model. It is XGBoost's ``multi:softprob``.
+
+    ``init_score`` is the minimizer of the mean cross-entropy over constant logits: the
+    log of the weighted class priors, centred to sum to 0 (XGBoost's ``base_score`` for
+    ``multi:softprob``; LightGBM starts from the uncentred log-priors, the same softmax).
+    """
+
+    link: ClassVar[Any] = SoftmaxLink()
+    supports_multiclass: ClassVar[bool] = True
+
+    def _check_label_shape(self, y: Any, raw: Any) -> None:
+        if raw.ndim != 2 or raw.shape[1] < 2 or tuple(y.shape) != (raw.shape[0],):
+            raise ValueError(
+                f"{type(self).__name__} expects raw predictions of shape (n, K) with K >= 2 "
+                f"and labels of shape (n,); got {tuple(raw.shape)} and {tuple(y.shape)}"
+            )
+
+    def _check_label_values(self, xp: Any, y: Any, raw: Any) -> None:
+        check_class_labels(xp, y, raw.shape[1])
+
+    def init_score(
+        self, y_true: Any, sample_weight: Any = None, *, n_classes: int | None = None
+    ) -> Any:
+        """Length-K float64 vector of constant logits minimizing the (weighted) mean loss.
+
+        K is ``n_classes`` when given (so classes missing from ``y_true`` get a logit),
+        else the largest label + 1."""
+        y, weight, n_classes = host_class_labels_weights(y_true, sample_weight, n_classes)
+        return self._multiclass_init_score(y, weight, n_classes)
+
+    def _multiclass_init_score(self, y: Any, weight: Any, n_classes: int) -> Any:
+        """Centred log of the weighted class priors, floored at ``PRIOR_FLOOR``."""
+        totals = class_totals(y, weight, n_classes)
+        if np.count_nonzero(totals) < 2:
+            raise ValueError("y_true holds a single class: the log-priors are infinite")
+        log_prior = np.log(np.maximum(totals / totals.sum(), PRIOR_FLOOR))
+        return log_prior - log_prior.mean()
+
+    def _diagonal_factor(self, n_classes: int) -> float:
+        """Factor on the diagonal curvature (see the class docstring)."""
+        return 2.0
+
+    @staticmethod
+    def _softmax_terms(xp: Any, y: Any, raw: Any) -> SoftmaxTerms:
+        log_p, p, complement = softmax_parts(xp, raw)
+        is_label = xp.arange(raw.shape[1], dtype=raw.dtype)[None, :] == y[:, None]
+        residual = xp.where(is_label, -complement, p)
+
+        def at_label(values: Any) -> Any:
+            return xp.sum(xp.where(is_label, values, 0.0), axis=1)
+
+        log_q, q, miss = at_label(log_p), at_label(p), at_label(complement)
+        return SoftmaxTerms(is_label, log_p, p, complement, residual, log_q, q, miss)
+
+
+class BinaryOrMulticlassLoss(MulticlassLoss, BinaryLoss):
+    """A loss with a binary form on 1-D log-odds (labels 0/1, sigmoid) and a multiclass
+    form on (n, K) logits (labels 0..K-1, softmax), chosen by the raw prediction's ``ndim``.
+    Subclasses write ``_binary_value``, ``_binary_gradient_hessian``, ``_binary_init_score``
+    and ``_multiclass_value``, ``_multiclass_gradient_hessian``."""
+
+    @abstractmethod
+    def _binary_value(self, xp: Any, y: Any, raw: Any) -> Any:
+        """Per-sample loss on 1-D log-odds."""
+
+    @abstractmethod
+    def _binary_gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        """Gradient and Hessian on 1-D log-odds."""
+
+    @abstractmethod
+    def _binary_init_score(self, y: Any, weight: Any) -> float:
+        """Constant log-odds minimizing the mean binary loss."""
+
+    @abstractmethod
+    def _multiclass_value(self, xp: Any, y: Any, raw: Any) -> Any:
+        """Per-sample loss on (n, K) logits."""
+
+    @abstractmethod
+    def _multiclass_gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        """(n, K) gradient and Hessian diagonal on (n, K) logits."""
+
+    def _value(self, xp: Any, y: Any, raw: Any) -> Any:
+        if raw.ndim == 2:
+            return self._multiclass_value(xp, y, raw)
+        return self._binary_value(xp, y, raw)
+
+    def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        if raw.ndim == 2:
+            return self._multiclass_gradient_hessian(xp, y, raw)
+        return self._binary_gradient_hessian(xp, y, raw)
+
+    def _check_label_shape(self, y: Any, raw: Any) -> None:
+        if raw.ndim == 2:
+            MulticlassLoss._check_label_shape(self, y, raw)
+        else:
+            Loss._check_label_shape(self, y, raw)
+
+    def _check_label_values(self, xp: Any, y: Any, raw: Any) -> None:
+        if raw.ndim == 2:
+            MulticlassLoss._check_label_values(self, xp, y, raw)
+        else:
+            Loss._check_label_values(self, xp, y, raw)
+
+    def transform(self, raw_prediction: Any) -> Any:
+        """Sigmoid of 1-D log-odds (probability of class 1), softmax of (n, K) logits."""
+        xp = array_namespace(raw_prediction)
+        raw = _as_float_array(xp, raw_prediction)
+        link = MulticlassLoss.link if raw.ndim == 2 else BinaryLoss.link
+        return link.inverse(xp, raw)
+
+    def init_score(
+        self, y_true: Any, sample_weight: Any = None, *, n_classes: int | None = None
+    ) -> Any:
+        """The binary init score (a float) when ``n_classes`` is not given and the labels
+        are 0/1; otherwise the multiclass one (a length-K float64 vector)."""
+        if n_classes is None:
+            y, weight = host_labels_weights(y_true, sample_weight)
+            if np.all((y == 0) | (y == 1)):
+                return self._binary_init_score(y, weight)
+        return MulticlassLoss.init_score(self, y_true, sample_weight, n_classes=n_classes)

@@ -30,6 +30,43 @@ class LogitLink:
         return "LogitLink()"
 
 
+class SoftmaxLink:
+    """Raw margin = K logits per row; ``inverse`` is the softmax over the classes (axis 1),
+    as XGBoost's ``multi:softprob`` and LightGBM's ``multiclass`` apply it in
+    ``predict_proba``."""
+
+    def inverse(self, xp: Any, raw_prediction: Any) -> Any:
+        if raw_prediction.ndim != 2:
+            raise ValueError(
+                f"the softmax needs raw predictions of shape (n, K), got shape "
+                f"{tuple(raw_prediction.shape)}"
+            )
+        return softmax_parts(xp, raw_prediction)[1]
+
+    def __repr__(self) -> str:
+        return "SoftmaxLink()"
+
+
+def softmax_parts(xp: Any, x: Any) -> tuple[Any, Any, Any]:
+    """``(log p, p, 1 - p)`` for ``p = softmax(x)`` over axis 1, without overflow or
+    cancellation (log-sum-exp trick).
+
+    With ``m`` the row maximum, ``e = exp(x - m)`` lies in [0, 1], and ``r`` sums ``e``
+    over every class but one argmax ``a`` (whose ``e`` is 1): ``log p = x - m - log1p(r)``
+    keeps full precision when ``p_a`` is near 1, and ``1 - p_a = r / (1 + r)`` has no
+    cancellation. Every other class has ``p <= 1/2``, so ``1 - p`` is exact there.
+    """
+    n_classes = x.shape[1]
+    top = xp.max(x, axis=1, keepdims=True)
+    e = xp.exp(x - top)
+    is_argmax = xp.arange(n_classes)[None, :] == xp.argmax(x, axis=1, keepdims=True)
+    rest = xp.sum(xp.where(is_argmax, 0.0, e), axis=1, keepdims=True)
+    log_p = (x - top) - xp.log1p(rest)
+    p = xp.exp(log_p)
+    complement = xp.where(is_argmax, rest / (1 + rest), 1 - p)
+    return log_p, p, complement
+
+
 def sigmoid(xp: Any, x: Any) -> Any:
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
     e = xp.exp(-xp.abs(x))

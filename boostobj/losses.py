@@ -6,17 +6,20 @@ checks, weights, calling conventions, metrics, the secant curvature of the robus
 lives in ``boostobj.base`` and ``boostobj.adapters``.
 
 To add a loss: write a class here that subclasses ``Loss`` (or ``ScaledRobustLoss`` /
-``BinaryLoss``), give it a ``name``, ``_value``, ``_gradient_hessian`` and ``init_score``,
-and add it and a default instance to ``__all__``. Estimators find it by ``name``.
+``BinaryLoss`` / ``MulticlassLoss``), give it a ``name``, ``_value``, ``_gradient_hessian``
+and ``init_score``, and add it and a default instance to ``__all__``. Estimators find it
+by ``name``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 
 from boostobj._validation import (
     check_choice,
@@ -27,8 +30,13 @@ from boostobj._validation import (
 from boostobj.base import (
     HESSIAN_FLOOR,
     BinaryLoss,
+    BinaryOrMulticlassLoss,
     Loss,
+    MulticlassLoss,
     ScaledRobustLoss,
+    SoftmaxTerms,
+    check_class_weights,
+    class_totals,
     host_labels_weights,
     weighted_quantile,
 )
@@ -42,6 +50,7 @@ __all__ = [
     "Logistic",
     "PseudoHuber",
     "Quantile",
+    "Softmax",
     "SquaredError",
     "exponential_obj",
     "focal_obj",
@@ -50,6 +59,7 @@ __all__ = [
     "logistic_obj",
     "pseudo_huber_obj",
     "quantile_obj",
+    "softmax_obj",
     "squared_error_obj",
 ]
 
@@ -104,8 +114,9 @@ class LogCosh(ScaledRobustLoss):
 
     @staticmethod
     def _d2f(xp: Any, u: Any) -> Any:
-        t = xp.tanh(u)
-        return 1 - t * t
+        # sech²(u) = 4e / (1 + e)², e = exp(-2|u|): 1 - tanh²(u) would cancel for |u| >> 1.
+        e = xp.exp(-2 * xp.abs(u))
+        return 4 * e / ((1 + e) * (1 + e))
 
 
 class Huber(ScaledRobustLoss):
@@ -254,9 +265,12 @@ class Exponential(BinaryLoss):
         return (y - 0.5) * -capped, xp.maximum(0.25 * capped, HESSIAN_FLOOR)
 
 
-class Focal(BinaryLoss):
-    """Binary focal loss (Lin et al. 2017) on logits. With s = 2y - 1, m = s raw,
-    q = σ(m) the probability of the true class and α_t = α (y = 1) or 1 - α (y = 0):
+class Focal(BinaryOrMulticlassLoss):
+    """Focal loss (Lin et al. 2017) on logits: binary on 1-D log-odds, multiclass on (n, K)
+    logits (``raw.ndim`` decides; see ``BinaryOrMulticlassLoss``).
+
+    **Binary** (labels 0/1). With s = 2y - 1, m = s raw, q = σ(m) the probability of the
+    true class and α_t = α (y = 1) or 1 - α (y = 0):
 
     L = -α_t (1 - q)^γ log q;
     grad = s α_t [γ q (1 - q)^γ log q - (1 - q)^(γ+1)];
@@ -268,14 +282,51 @@ class Focal(BinaryLoss):
     as re-weighted logistic regression. The Hessian is ``max(exact, that)``, which is the
     logistic Hessian at γ = 0, so ``Focal(gamma=0)`` trains like ``Logistic``.
     ``init_score`` minimizes the mean loss numerically (there is no closed form).
+
+    **Multiclass** (labels 0..K-1, ``alpha`` None or a length-K vector of positive class
+    weights). With p = softmax(raw), q = p_y, α_y the label's weight (1 without alpha),
+    M = (1 - q)^γ and ρ = log q / (1 - q) (-> -1 as q -> 1):
+
+    L = -α_y M log q;
+    grad_k = w (p_k - [k = y]),  w = α_y M (1 - γ q ρ) >= α_y M: the softmax gradient,
+    re-weighted;
+    exact hess_kk = w p_k (1 - p_k) + α_y γ q M [(1 - γ q) log q + 2(1 - q)] s_k²,
+    s_y = 1, s_k = p_k / (1 - q) otherwise.
+
+    The second term is negative for badly misclassified rows (small q), where the exact
+    diagonal can be negative. The same bound as the binary loss is used: the diagonal is
+    ``max(exact, α_y M p_k (1 - p_k))``, the softmax curvature weighted by the focal
+    factor, times the multiclass factor 2 (see ``MulticlassLoss``). At γ = 0, w = α_y and
+    the second term vanishes, so ``Focal(gamma=0)`` equals ``Softmax()`` exactly.
+    ``init_score`` minimizes the mean loss numerically from the centred log-priors.
     """
 
     name = "focal"
 
-    def __init__(self, gamma: float = 2.0, alpha: float | None = None) -> None:
+    def __init__(self, gamma: float = 2.0, alpha: float | Sequence[float] | None = None) -> None:
         self.gamma = check_non_negative("gamma", gamma)
-        self.alpha = None if alpha is None else check_open_interval("alpha", alpha)
+        if alpha is None or isinstance(alpha, Real):
+            self.alpha = None if alpha is None else check_open_interval("alpha", alpha)
+        else:
+            self.alpha = check_class_weights("alpha", alpha)
 
+    def _alpha(self, n_classes: int | None) -> Any:
+        """``alpha`` checked against the problem: a float for binary (``n_classes`` None),
+        a length-K vector for K classes; None stays None."""
+        if self.alpha is None:
+            return None
+        if n_classes is None and isinstance(self.alpha, tuple):
+            raise ValueError("binary focal loss takes alpha as a float in (0, 1), not a vector")
+        if n_classes is not None and (
+            not isinstance(self.alpha, tuple) or len(self.alpha) != n_classes
+        ):
+            raise ValueError(
+                f"multiclass focal loss takes alpha as a vector of {n_classes} class weights "
+                f"(one per class), got {self.alpha!r}"
+            )
+        return self.alpha
+
+    # ------------------------------------------------------------------- binary
     def _terms(self, xp: Any, y: Any, raw: Any) -> tuple[Any, ...]:
         sign = 2 * y - 1
         margin = sign * raw
@@ -283,14 +334,17 @@ class Focal(BinaryLoss):
         miss = sigmoid(xp, -margin)  # 1 - q, without cancellation
         log_q = -softplus(xp, -margin)
         modulation = miss**self.gamma
-        class_weight = 1.0 if self.alpha is None else xp.where(y == 1, self.alpha, 1 - self.alpha)
+        alpha = self._alpha(None)
+        class_weight = 1.0
+        if alpha is not None:  # in y's dtype: Python floats in where() would give float64
+            class_weight = xp.where(y == 1, xp.asarray(alpha, dtype=y.dtype), 1 - alpha)
         return sign, q, miss, log_q, modulation, class_weight
 
-    def _value(self, xp: Any, y: Any, raw: Any) -> Any:
+    def _binary_value(self, xp: Any, y: Any, raw: Any) -> Any:
         _, _, _, log_q, modulation, class_weight = self._terms(xp, y, raw)
         return -class_weight * modulation * log_q
 
-    def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+    def _binary_gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         sign, q, miss, log_q, modulation, class_weight = self._terms(xp, y, raw)
         g = self.gamma
         gradient = sign * class_weight * (g * q * modulation * log_q - modulation * miss)
@@ -299,18 +353,113 @@ class Focal(BinaryLoss):
         hessian = class_weight * xp.maximum(exact, reweighted_logistic)
         return gradient, xp.maximum(hessian, HESSIAN_FLOOR)
 
-    def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
-        y, weight = host_labels_weights(y_true, sample_weight, binary=True)
+    def _binary_init_score(self, y: Any, weight: Any) -> float:
         start = BinaryLoss.init_score(self, y, weight)
 
         def mean_loss(c: float) -> float:
-            return float(np.sum(weight * self._value(np, y, np.full_like(y, c))))
+            return float(np.sum(weight * self._binary_value(np, y, np.full_like(y, c))))
 
         bound = abs(start) + 10.0
         result = minimize_scalar(
             mean_loss, bounds=(-bound, bound), method="bounded", options={"xatol": 1e-10}
         )
         return float(result.x)
+
+    # --------------------------------------------------------------- multiclass
+    def _multiclass_terms(self, xp: Any, y: Any, raw: Any) -> tuple[SoftmaxTerms, Any, Any]:
+        terms = self._softmax_terms(xp, y, raw)
+        alpha = self._alpha(raw.shape[1])
+        class_weight = 1.0
+        if alpha is not None:
+            alpha = xp.asarray(alpha, dtype=raw.dtype)
+            class_weight = xp.sum(xp.where(terms.is_label, alpha[None, :], 0.0), axis=1)
+        return terms, terms.miss**self.gamma, class_weight
+
+    def _multiclass_value(self, xp: Any, y: Any, raw: Any) -> Any:
+        terms, modulation, class_weight = self._multiclass_terms(xp, y, raw)
+        return -class_weight * modulation * terms.log_q
+
+    def _multiclass_gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        t, modulation, class_weight = self._multiclass_terms(xp, y, raw)
+        g = self.gamma
+        has_miss = t.miss > 0
+        safe_miss = xp.where(has_miss, t.miss, 1.0)
+        rho = xp.where(has_miss, t.log_q / safe_miss, -1.0)  # log q / (1 - q)
+        focal_weight = class_weight * modulation
+        weight = focal_weight * (1 - g * t.q * rho)
+        share = xp.where(t.is_label, 1.0, t.p / safe_miss[:, None])
+        weight_slope = focal_weight * (g * t.q) * ((1 - g * t.q) * t.log_q + 2 * t.miss)
+        softmax_curvature = t.p * t.complement
+        exact = weight[:, None] * softmax_curvature + weight_slope[:, None] * (share * share)
+        bound = focal_weight[:, None] * softmax_curvature
+        hessian = self._diagonal_factor(raw.shape[1]) * xp.maximum(exact, bound)
+        return weight[:, None] * t.residual, xp.maximum(hessian, HESSIAN_FLOOR)
+
+    def _multiclass_init_score(self, y: Any, weight: Any, n_classes: int) -> Any:
+        start = super()._multiclass_init_score(y, weight, n_classes)
+        totals = class_totals(y, weight, n_classes)
+        present = np.flatnonzero(totals)
+        labels = present.astype(np.float64)
+        class_share = totals[present] / totals.sum()
+
+        def logits(free: Any) -> Any:
+            full = start.copy()
+            full[present] = free
+            return full
+
+        def mean_loss_and_gradient(free: Any) -> tuple[float, Any]:
+            raw = np.tile(logits(free), (present.size, 1))  # one row per present class
+            value = class_share @ self._multiclass_value(np, labels, raw)
+            gradient, _ = self._multiclass_gradient_hessian(np, labels, raw)
+            return float(value), (class_share @ gradient)[present]
+
+        result = minimize(
+            mean_loss_and_gradient,
+            start[present],
+            jac=True,
+            method="L-BFGS-B",
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
+        best = logits(result.x)
+        return best - best.mean()
+
+
+class Softmax(MulticlassLoss):
+    """Multinomial cross-entropy on K logits (labels 0..K-1), p = softmax(raw):
+
+    L = -log p_y;  grad_k = p_k - [k = y];  hess_k = c p_k (1 - p_k), floored at
+    ``HESSIAN_FLOOR``;  init = centred log of the weighted class priors.
+
+    ``hessian`` picks the factor c on the diagonal (the libraries disagree):
+
+    - ``"bound"`` (default), c = 2: an upper bound of the full Hessian (proof in
+      ``MulticlassLoss``), the curvature of XGBoost's ``multi:softprob``;
+    - ``"friedman"``, c = K / (K - 1): Friedman's (2001) multiclass TreeBoost step, the
+      exact Newton step at uniform probabilities (where ``diag(p) - p pᵀ`` acts as 1/K on
+      the zero-sum gradients and its diagonal is (K - 1)/K²), the curvature of LightGBM's
+      ``multiclass``. Smaller than 2 for K > 2: bolder steps.
+
+    Each reproduces its library's built-in objective; the two differ in training.
+    """
+
+    name = "softmax"
+    hessian_choices: ClassVar[tuple[str, ...]] = ("bound", "friedman")
+
+    def __init__(self, hessian: str = "bound") -> None:
+        self.hessian = check_choice("hessian", hessian, self.hessian_choices)
+
+    def _diagonal_factor(self, n_classes: int) -> float:
+        if self.hessian == "friedman":
+            return n_classes / (n_classes - 1)
+        return super()._diagonal_factor(n_classes)
+
+    def _value(self, xp: Any, y: Any, raw: Any) -> Any:
+        return -self._softmax_terms(xp, y, raw).log_q
+
+    def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        t = self._softmax_terms(xp, y, raw)
+        hessian = self._diagonal_factor(raw.shape[1]) * (t.p * t.complement)
+        return t.residual, xp.maximum(hessian, HESSIAN_FLOOR)
 
 
 logcosh_obj = LogCosh()
@@ -320,4 +469,5 @@ quantile_obj = Quantile()
 focal_obj = Focal()
 exponential_obj = Exponential()
 logistic_obj = Logistic()
+softmax_obj = Softmax()
 squared_error_obj = SquaredError()
