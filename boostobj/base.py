@@ -131,7 +131,7 @@ class Loss(ABC):
 
     def transform(self, raw_prediction: Any) -> Any:
         """Raw margin -> prediction on the target scale (the link's inverse)."""
-        xp = array_namespace(raw_prediction)
+        xp = namespace_of(raw_prediction)
         return self.link.inverse(xp, _as_float_array(xp, raw_prediction))
 
     def __call__(
@@ -189,7 +189,7 @@ class Loss(ABC):
         Values are checked, and labels and weights cast to the prediction's dtype, block
         by block in ``_blocks``: a cast or check of a whole array would be one more
         length-n temporary and pass."""
-        xp = array_namespace(raw_prediction)
+        xp = namespace_of(raw_prediction)
         raw = _as_float_array(xp, raw_prediction)
         y = xp.asarray(y_true)
         self._check_label_shape(y, raw)
@@ -274,6 +274,14 @@ def row_blocks(xp: Any, shape: tuple[int, ...]) -> Iterator[Any]:
 
 def _as_dtype(xp: Any, array: Any, dtype: Any) -> Any:
     return array if array.dtype == dtype else xp.astype(array, dtype)
+
+
+def namespace_of(values: Any) -> Any:
+    """The array namespace of ``values``; NumPy's for lists, tuples and scalars."""
+    try:
+        return array_namespace(values)
+    except TypeError:
+        return array_namespace(np.asarray(values))
 
 
 def _as_float_array(xp: Any, values: Any) -> Any:
@@ -411,7 +419,7 @@ class BinaryLoss(Loss):
         negative = float(np.sum(weight * (1 - y)))
         if positive == 0 or negative == 0:
             raise ValueError("y_true holds a single class: the log-odds are infinite")
-        return float(np.log(positive / negative))
+        return float(np.log(positive) - np.log(negative))
 
 
 #: Smallest class prior in a multiclass ``init_score``. A class absent from the labels
@@ -591,7 +599,7 @@ class BinaryOrMulticlassLoss(MulticlassLoss, BinaryLoss):
 
     def transform(self, raw_prediction: Any) -> Any:
         """Sigmoid of 1-D log-odds (probability of class 1), softmax of (n, K) logits."""
-        xp = array_namespace(raw_prediction)
+        xp = namespace_of(raw_prediction)
         raw = _as_float_array(xp, raw_prediction)
         link = MulticlassLoss.link if raw.ndim == 2 else BinaryLoss.link
         return link.inverse(xp, raw)

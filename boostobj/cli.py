@@ -60,19 +60,10 @@ def read_table(path: str | Path) -> Any:
         raise CLIError(f"cannot read {path} as CSV: {error}") from error
 
 
-def _loss_names() -> list[str]:
-    """Losses ``fit`` accepts: regression and binary ones (one prediction per row)."""
-    return sorted(
-        name
-        for name, cls in Loss.registry.items()
-        if cls.binary_labels or not cls.supports_multiclass
-    )
-
-
 def _loss_parameters() -> str:
     """One line per loss with its constructor parameters, for ``fit --help``."""
     lines = []
-    for name in _loss_names():
+    for name in sorted(Loss.registry):
         params = Loss.registry[name]().constructor_params()
         if name == "quantile":
             params.pop("alpha")  # the levels come from --alpha
@@ -97,6 +88,8 @@ def _parse_key_values(pairs: list[str], option: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- demo
 def _run_demo(args: argparse.Namespace) -> int:
+    for module in ("matplotlib", "pandas", "tqdm"):
+        _require(module, "boostobj demo")
     from boostobj.demo import run_demo
 
     quick = args.quick or os.environ.get("BOOSTOBJ_QUICK") == "1"
@@ -117,15 +110,14 @@ def _prepare_training_data(
     frame: Any, target: str, exclude: list[str], task: str
 ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
     """Features, target, feature names and the number of rows dropped (missing target)."""
-    pd = _require("pandas", "boostobj fit")
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     if target not in frame.columns:
         raise CLIError(
             f"target column {target!r} not found; the columns are: {', '.join(map(str, frame))}"
         )
     column = frame[target]
-    if task != "classification" and not (
-        pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    ):
+    if task != "classification" and not (is_numeric_dtype(column) and not is_bool_dtype(column)):
         raise CLIError(
             f"target column {target!r} is not numeric (dtype {column.dtype}); a {task} "
             "loss needs numbers"
@@ -139,22 +131,23 @@ def _prepare_training_data(
     features = [name for name in frame.columns if name != target and name not in exclude]
     if not features:
         raise CLIError("no feature columns left besides the target")
-    y = column[keep].to_numpy()
-    return _feature_matrix(frame[keep], features), y, features, int((~keep).sum())
+    try:
+        X = _feature_matrix(frame[keep], features)
+    except CLIError as error:
+        raise CLIError(f"{error} (encode them, or leave them out with --exclude)") from error
+    return X, column[keep].to_numpy(), features, int((~keep).sum())
 
 
 def _feature_matrix(frame: Any, features: list[str]) -> np.ndarray:
     """The feature columns as float64; missing values stay NaN (both libraries handle it)."""
-    pd = _require("pandas", "boostobj")
+    from pandas.api.types import is_numeric_dtype
+
     absent = [name for name in features if name not in frame.columns]
     if absent:
         raise CLIError(f"the data lacks the model's feature columns: {', '.join(absent)}")
-    non_numeric = [name for name in features if not pd.api.types.is_numeric_dtype(frame[name])]
+    non_numeric = [name for name in features if not is_numeric_dtype(frame[name])]
     if non_numeric:
-        raise CLIError(
-            f"feature columns must be numeric; not numeric: {', '.join(non_numeric)} "
-            "(encode them, or leave them out with --exclude)"
-        )
+        raise CLIError(f"feature columns must be numeric; not numeric: {', '.join(non_numeric)}")
     return frame[features].to_numpy(np.float64)
 
 
@@ -163,6 +156,12 @@ def _make_estimator(args: argparse.Namespace, task: str) -> Any:
     from boostobj.estimators import BoostClassifier, BoostRegressor, QuantileRegressor
 
     loss_params = _parse_key_values(args.loss_param, "--loss-param")
+    if task == "quantile" and "alpha" in loss_params:
+        raise CLIError("--loss quantile takes its levels from --alpha, not --loss-param")
+    try:
+        loss = Loss.registry[args.loss](**loss_params)
+    except (TypeError, ValueError) as error:
+        raise CLIError(f"--loss-param for {args.loss}: {error}") from error
     common = {
         "backend": args.backend,
         "n_estimators": args.n_estimators,
@@ -173,15 +172,11 @@ def _make_estimator(args: argparse.Namespace, task: str) -> Any:
     if task == "quantile":
         return QuantileRegressor(
             alphas=args.alpha,
+            epsilon=loss.epsilon,
             conformal=args.conformal,
             calibration_size=args.calibration_size,
-            **loss_params,
             **common,
         )
-    try:
-        loss = Loss.registry[args.loss](**loss_params)
-    except (TypeError, ValueError) as error:
-        raise CLIError(f"--loss-param for {args.loss}: {error}") from error
     estimator = BoostClassifier if task == "classification" else BoostRegressor
     return estimator(loss=loss, **common)
 
@@ -192,7 +187,8 @@ def _run_fit(args: argparse.Namespace) -> int:
         raise CLIError("--alpha sets quantile levels: use it with --loss quantile")
     if args.conformal and task != "quantile":
         raise CLIError("--conformal applies to --loss quantile only")
-    args.alpha = list(args.alpha or DEFAULT_ALPHAS)
+    if task == "quantile":
+        args.alpha = list(args.alpha or DEFAULT_ALPHAS)
     if not 0 < args.test_size < 1:
         raise CLIError(f"--test-size must be in (0, 1), got {args.test_size}")
     estimator = _make_estimator(args, task)  # option errors before reading data
@@ -270,7 +266,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         for k, label in enumerate(classes):
             output[f"probability_{label}"] = probability[:, k]
         if len(classes) == 2:
-            output["label"] = np.where(probability[:, 1] >= args.threshold, *classes[::-1])
+            output["label"] = np.where(probability[:, 1] >= args.threshold, classes[1], classes[0])
         else:
             output["label"] = classes[np.argmax(probability, axis=1)]
     elif settings["task"] == "quantile":
@@ -364,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--loss",
         default="squared_error",
-        choices=_loss_names(),
+        choices=sorted(Loss.registry),
         help="the loss to train with; it also sets the task (see above)",
     )
     fit.add_argument(

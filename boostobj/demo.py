@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
+import xgboost as xgb
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from boostobj.datasets import (
@@ -32,6 +34,7 @@ from boostobj.datasets import (
     heteroscedastic_regression,
     imbalanced_classification,
 )
+from boostobj.estimators import BoostClassifier, BoostRegressor, QuantileRegressor
 from boostobj.losses import Quantile
 
 BACKENDS = ("xgboost", "lightgbm")
@@ -48,7 +51,12 @@ ROBUST, INTERVALS, CLASSIFICATION = (
 TREE_PARAMS = {"xgboost": {"max_depth": 4}, "lightgbm": {"num_leaves": 15}}
 #: One thread per model: on data this small, more threads mostly wait for each other.
 N_JOBS = 1
-#: Built-in objectives per library: robust regression and the binary logistic.
+#: The metrics shown per part (the scoring functions compute more).
+SHOWN_METRICS = {
+    ROBUST: ("MAE", "RMSE"),
+    CLASSIFICATION: ("log-loss", "ROC-AUC", "avg precision"),
+}
+#: The libraries' built-in regression objectives compared with the robust losses.
 BUILTIN_REGRESSION = {
     "xgboost": ("reg:squarederror", "reg:pseudohubererror", "reg:absoluteerror"),
     "lightgbm": ("l2", "huber", "l1"),
@@ -177,21 +185,19 @@ class Split:
 def _library_model(backend: str, classifier: bool, params: dict[str, Any]) -> Any:
     """An XGBoost or LightGBM scikit-learn model with a built-in objective."""
     if backend == "xgboost":
-        import xgboost as xgb
-
         return (xgb.XGBClassifier if classifier else xgb.XGBRegressor)(**params)
-    import lightgbm as lgb
-
     return (lgb.LGBMClassifier if classifier else lgb.LGBMRegressor)(verbose=-1, **params)
+
+
+def _shown(part: str, metrics: dict[str, float]) -> dict[str, float]:
+    return {name: metrics[name] for name in SHOWN_METRICS[part]}
 
 
 # ----------------------------------------------------------------------- parts
 def _robust_jobs(backend: str, data: Split, params: dict[str, Any]) -> list[Job]:
-    from boostobj.estimators import BoostRegressor
-
     def score(model: str, prediction: np.ndarray) -> list[Result]:
-        metrics = regression_metrics(data.truth_test, prediction)
-        return [Result(ROBUST, backend, model, {k: metrics[k] for k in ("MAE", "RMSE")})]
+        metrics = _shown(ROBUST, regression_metrics(data.truth_test, prediction))
+        return [Result(ROBUST, backend, model, metrics)]
 
     def custom(loss: str) -> Callable[[], list[Result]]:
         def run() -> list[Result]:
@@ -226,29 +232,22 @@ def _interval_grid(n_features: int) -> np.ndarray:
 
 
 def _interval_jobs(backend: str, data: Split, params: dict[str, Any]) -> list[Job]:
-    from boostobj.estimators import QuantileRegressor
-
     grid = _interval_grid(data.X_test.shape[1])
 
     def quantile_regressor() -> list[Result]:
         model = QuantileRegressor(alphas=ALPHAS, backend=backend, **params)
         model.fit(data.X_train, data.y_train)
-        results = []
-        for name, step in (("QuantileRegressor", None), ("+ conformal", model.calibrate)):
-            if step is not None:
-                step(data.X_calibration, data.y_calibration)
+
+        def result(name: str) -> Result:
             lower, upper = model.predict_interval(data.X_test, coverage=COVERAGE)
             grid_lower, grid_upper = model.predict_interval(grid, coverage=COVERAGE)
-            results.append(
-                Result(
-                    INTERVALS,
-                    backend,
-                    name,
-                    interval_scores(data.y_test, lower, upper, COVERAGE),
-                    {"x": grid[:, 0], "lower": grid_lower, "upper": grid_upper},
-                )
-            )
-        return results
+            scores = interval_scores(data.y_test, lower, upper, COVERAGE)
+            curves = {"x": grid[:, 0], "lower": grid_lower, "upper": grid_upper}
+            return Result(INTERVALS, backend, name, scores, curves)
+
+        uncalibrated = result("QuantileRegressor")
+        model.calibrate(data.X_calibration, data.y_calibration)
+        return [uncalibrated, result("+ conformal")]
 
     def builtin() -> list[Result]:
         if backend == "xgboost":
@@ -277,10 +276,8 @@ def _interval_jobs(backend: str, data: Split, params: dict[str, Any]) -> list[Jo
 
 
 def _classification_jobs(backend: str, data: Split, params: dict[str, Any]) -> list[Job]:
-    from boostobj.estimators import BoostClassifier
-
     def score(model: str, probability: np.ndarray) -> list[Result]:
-        metrics = classification_metrics(data.y_test, probability)
+        metrics = _shown(CLASSIFICATION, classification_metrics(data.y_test, probability))
         curves = {"probability": probability[:, 1]}
         return [Result(CLASSIFICATION, backend, model, metrics, curves)]
 
@@ -325,7 +322,10 @@ def _reference_results(intervals: Split, classification: Split) -> list[Result]:
             CLASSIFICATION,
             "-",
             "true probabilities",
-            classification_metrics(classification.y_test, np.column_stack([1 - truth, truth])),
+            _shown(
+                CLASSIFICATION,
+                classification_metrics(classification.y_test, np.column_stack([1 - truth, truth])),
+            ),
         ),
     ]
 

@@ -440,9 +440,13 @@ class BoostClassifier(ClassifierMixin, _BoostEstimator):
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """Raw margin: shape (n_samples,) (log-odds of ``classes_[1]``) with two classes,
-        (n_samples, n_classes) otherwise."""
-        return self._raw_predict(X)
+        """Raw margin, (n_samples, n_classes); with two classes, as scikit-learn has it,
+        (n_samples,): the log-odds of ``classes_[1]`` (for a loss with one margin per
+        class, such as softmax, the difference of the two margins)."""
+        raw = self._raw_predict(X)
+        if raw.ndim == 2 and raw.shape[1] == 2:
+            return raw[:, 1] - raw[:, 0]
+        return raw
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, (n_samples, n_classes): ``loss_.transform`` of the margin."""
@@ -702,6 +706,8 @@ def load_model(path: str | Path) -> Any:
     params = document["params"]
     if "loss" in params:
         params["loss"] = _decode_loss(params["loss"])
+    if document.get("estimator") not in ESTIMATORS:
+        raise ValueError(f"{path} holds an unknown estimator {document.get('estimator')!r}")
     estimator = ESTIMATORS[document["estimator"]](**params)
     estimator._set_fitted_state(document["fitted"])
     estimator.boosters_ = [TrainedBooster.from_dict(state) for state in document["boosters"]]

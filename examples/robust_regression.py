@@ -5,7 +5,7 @@ Squared error chases the spikes; log-cosh is quadratic for small residuals and l
 large ones, so it learns the noiseless function much better. Both models are scored on a
 test set against that noiseless function.
 
-    python examples/robust_regression.py            # about 10 seconds
+    python examples/robust_regression.py            # a few seconds
     python examples/robust_regression.py --quick    # a smaller run, for the test suite
 """
 

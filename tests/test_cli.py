@@ -14,9 +14,15 @@ import pandas as pd
 import pytest
 
 from boostobj.cli import SETTINGS_FILE, build_parser, main
-from boostobj.datasets import heavy_tailed_regression, imbalanced_classification
+from boostobj.datasets import (
+    heavy_tailed_regression,
+    heteroscedastic_regression,
+    imbalanced_classification,
+)
 
 SCRIPT = Path(sys.executable).parent / "boostobj"
+#: One thread per model (a --param passed to the library): tests share a few cores.
+ONE_THREAD = ["--param", "n_jobs=1"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -62,6 +68,26 @@ def test_console_script_and_module_agree() -> None:
 
 
 # --------------------------------------------------------------------------- errors
+def test_missing_optional_dependency_names_the_extra(tmp_path: Path) -> None:
+    """Where pandas cannot be imported, fit says how to install it (and does not crash)."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pandas':\n"
+        "            raise ImportError('pandas is blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    argv = ["fit", str(tmp_path / "data.csv"), "--target", "y", "--out", str(tmp_path / "m")]
+    done = subprocess.run(
+        [sys.executable, "-m", "boostobj", *argv], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 2
+    assert "needs the optional package 'pandas': pip install 'boostobj[demo]'" in done.stderr
+
+
 def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     err = _error(capsys, ["fit", str(tmp_path / "nope.csv"), "--target", "y", "--out", "m"])
     assert "no such file" in err and "nope.csv" in err
@@ -116,6 +142,14 @@ def test_bad_loss_parameter(
     assert "delta must be a finite number > 0" in err
 
 
+def test_quantile_levels_come_from_alpha(
+    capsys: pytest.CaptureFixture[str], regression_csv: Path
+) -> None:
+    argv = ["fit", str(regression_csv), "--target", "price", "--loss", "quantile"]
+    err = _error(capsys, [*argv, "--loss-param", "alpha=0.3", "--out", "m"])
+    assert "from --alpha" in err
+
+
 def test_predict_needs_a_model_folder(
     capsys: pytest.CaptureFixture[str], regression_csv: Path, tmp_path: Path
 ) -> None:
@@ -133,7 +167,7 @@ def test_fit_predict_regression_drops_missing_targets(
     frame.to_csv(regression_csv, index=False)
     model_dir, out = tmp_path / "model", tmp_path / "predictions.csv"
     argv = ["fit", str(regression_csv), "--target", "price", "--loss", "logcosh"]
-    argv += ["--exclude", "id", "--n-estimators", "100", "--param", "max_depth=3"]
+    argv += ["--exclude", "id", "--n-estimators", "100", "--param", "max_depth=3", *ONE_THREAD]
     assert main([*argv, "--out", str(model_dir)]) == 0
     printed = capsys.readouterr().out
     assert "dropped 3 of 400 rows" in printed and "RMSE" in printed
@@ -159,7 +193,7 @@ def test_fit_predict_quantile_parquet(tmp_path: Path) -> None:
     heavy_tailed_regression(400, outlier_fraction=0, random_state=2).frame("price").to_parquet(data)
     model_dir, out = tmp_path / "model", tmp_path / "q.csv"
     argv = ["fit", str(data), "--target", "price", "--loss", "quantile", "--alpha", "0.1", "0.9"]
-    argv += ["--backend", "lightgbm", "--conformal", "--n-estimators", "40"]
+    argv += ["--backend", "lightgbm", "--conformal", "--n-estimators", "40", *ONE_THREAD]
     assert main([*argv, "--out", str(model_dir)]) == 0
     metrics = json.loads((model_dir / SETTINGS_FILE).read_text())["held_out_metrics"]
     assert {"pinball@0.1", "pinball@0.9", "coverage (80%)"} <= set(metrics)
@@ -180,7 +214,7 @@ def test_fit_predict_classifier_keeps_the_labels(
     frame.to_csv(data, index=False)
     model_dir, out = tmp_path / "model", tmp_path / "p.csv"
     argv = ["fit", str(data), "--target", "churn", "--loss", "focal", "--loss-param", "gamma=1"]
-    assert main([*argv, "--n-estimators", "40", "--out", str(model_dir)]) == 0
+    assert main([*argv, "--n-estimators", "40", *ONE_THREAD, "--out", str(model_dir)]) == 0
     metrics = json.loads((model_dir / SETTINGS_FILE).read_text())["held_out_metrics"]
     assert metrics["ROC-AUC"] > 0.75
 
@@ -195,11 +229,30 @@ def test_fit_predict_classifier_keeps_the_labels(
     assert np.array_equal(predictions["label"] == 7, predictions["probability_7"] >= 0.3)
 
 
+def test_fit_predict_multiclass_text_labels(tmp_path: Path) -> None:
+    data = tmp_path / "levels.csv"
+    frame = heteroscedastic_regression(600, random_state=4).frame("level")
+    frame["level"] = pd.cut(frame["level"], [-np.inf, 2, 8, np.inf], labels=["low", "mid", "high"])
+    frame.to_csv(data, index=False)
+    model_dir, out = tmp_path / "model", tmp_path / "p.csv"
+    argv = ["fit", str(data), "--target", "level", "--loss", "softmax", "--backend", "lightgbm"]
+    assert main([*argv, "--n-estimators", "40", *ONE_THREAD, "--out", str(model_dir)]) == 0
+    metrics = json.loads((model_dir / SETTINGS_FILE).read_text())["held_out_metrics"]
+    assert set(metrics) == {"log-loss", "accuracy"} and metrics["accuracy"] > 0.7
+
+    assert main(["predict", str(model_dir), str(data), "--out", str(out)]) == 0
+    predictions = pd.read_csv(out)
+    probabilities = ["probability_high", "probability_low", "probability_mid"]
+    assert list(predictions) == [*probabilities, "label"]
+    assert np.allclose(predictions[probabilities].sum(axis=1), 1)
+    assert np.mean(predictions["label"] == frame["level"]) > 0.7
+
+
 def test_predict_needs_the_feature_columns(
     capsys: pytest.CaptureFixture[str], regression_csv: Path, tmp_path: Path
 ) -> None:
     model_dir = tmp_path / "model"
-    argv = ["fit", str(regression_csv), "--target", "price", "--n-estimators", "5"]
+    argv = ["fit", str(regression_csv), "--target", "price", "--n-estimators", "5", *ONE_THREAD]
     assert main([*argv, "--out", str(model_dir)]) == 0
     partial = tmp_path / "partial.csv"
     pd.read_csv(regression_csv).drop(columns=["x2"]).to_csv(partial, index=False)
@@ -231,3 +284,10 @@ def test_demo_quick(tmp_path: Path) -> None:
     assert results.drop(columns=["part", "backend", "model"]).notna().any(axis=None)
     for plot in ("intervals.png", "reliability.png"):
         assert (out / plot).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_demo_one_backend(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--quick", "--backend", "lightgbm", "--out", str(tmp_path)]) == 0
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert set(results["backend"]) == {"lightgbm", "-"}  # "-": the true quantiles, probabilities
+    assert "xgboost" not in capsys.readouterr().out

@@ -7,6 +7,7 @@ the data and the build).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -19,7 +20,12 @@ FAST = {"n_estimators": 5, "learning_rate": 0.3, "n_jobs": 1}
 ESTIMATORS = [
     estimator(backend=backend, **FAST)
     for backend in ("xgboost", "lightgbm")
-    for estimator in (BoostRegressor, BoostClassifier, QuantileRegressor)
+    for estimator in (
+        BoostRegressor,
+        BoostClassifier,
+        partial(BoostClassifier, loss="softmax"),  # multi_class tag: multiclass checks run
+        QuantileRegressor,
+    )
 ]
 
 
