@@ -166,6 +166,8 @@ def train_booster(
         seed=seed,
         n_outputs=n_outputs,
     )
+    for name, value in library.curvature_defaults(loss.newton_scale).items():
+        config.setdefault(name, value)
     train = (X, y, sample_weight, starting_margin(init_score, X.shape[0]))
     evals = [(Xe, ye, we, starting_margin(init_score, Xe.shape[0])) for Xe, ye, we in eval_sets]
     booster, best_iteration, evals_result = library.train(
@@ -208,6 +210,11 @@ class Backend(ABC):
         if n_outputs > 1:
             config["num_class"] = n_outputs
         return config
+
+    def curvature_defaults(self, newton_scale: float) -> dict[str, Any]:
+        """Defaults, unless the user sets them, for limits counted in Hessian units: the
+        adapters hand the library Hessians times ``loss.newton_scale``."""
+        return {}
 
     @abstractmethod
     def device_parameters(self, device: str) -> dict[str, Any]:
@@ -262,6 +269,14 @@ class XGBoostBackend(Backend):
 
     def device_parameters(self, device: str) -> dict[str, Any]:
         return {"device": device}
+
+    def curvature_defaults(self, newton_scale: float) -> dict[str, Any]:
+        """``min_child_weight=1`` in the loss's own curvature units, i.e. one effective
+        sample: the secant curvature is 1 for a residual within the loss's scale and
+        s/|r| for an outlier, so a lone outlier cannot have a leaf of its own (as with
+        XGBoost's own squared error, whose Hessian is 1 per sample). LightGBM needs no
+        such default: its ``min_data_in_leaf=20`` counts rows."""
+        return {"min_child_weight": newton_scale}
 
     def parameters(self, params: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         config = super().parameters(params, **kwargs)

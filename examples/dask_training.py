@@ -100,7 +100,9 @@ def _compare(n_train: int, n_test: int, n_trees: int) -> dict[str, dict[str, flo
     # from the starting score of all the labels, as a per-row margin partitioned like y.
     init = global_init_score(logcosh_obj, y)
     margin = starting_margin_like(y, init)
-    xgb_model = xgboost.dask.DaskXGBRegressor(objective=logcosh_obj, n_estimators=n_trees)
+    xgb_model = xgboost.dask.DaskXGBRegressor(
+        objective=logcosh_obj, n_estimators=n_trees, learning_rate=0.1
+    )
     xgb_model.fit(X, y, base_margin=margin)
     test_margin = np.full(n_test, init)
     booster = xgb_model.get_booster()

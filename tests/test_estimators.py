@@ -577,3 +577,22 @@ def test_pipeline_grid_search_and_cross_validation(backend: str) -> None:
         search.fit(X, target)
         assert search.best_estimator_[-1].get_params()[depth] in (grid_value, 6)
         assert search.best_score_ > 0.5
+
+
+def _xgboost_min_child_weight(model: Any) -> float:
+    config = json.loads(model.boosters_[0].booster.save_config())
+    return float(config["learner"]["gradient_booster"]["tree_train_param"]["min_child_weight"])
+
+
+def test_xgboost_min_child_weight_counts_effective_samples() -> None:
+    """The adapters scale Hessians by ``newton_scale``, so the XGBoost default
+    ``min_child_weight`` is scaled too (one effective sample), unless the user sets it."""
+    X, y = heteroscedastic_data(500, seed=0)
+    y = y + 100 * (np.arange(y.size) % 50 == 0)  # a few outliers
+    scaled = BoostRegressor(loss="logcosh", max_depth=6, **FAST).fit(X, y)
+    assert _xgboost_min_child_weight(scaled) == LogCosh().newton_scale
+    unscaled = BoostRegressor(loss="logcosh", max_depth=6, min_child_weight=1, **FAST).fit(X, y)
+    assert _xgboost_min_child_weight(unscaled) == 1
+    assert not np.allclose(scaled.predict(X), unscaled.predict(X))
+    logistic = BoostClassifier(loss="logistic", **FAST).fit(X, (y > np.median(y)).astype(int))
+    assert _xgboost_min_child_weight(logistic) == 1  # newton_scale 1: XGBoost's default
