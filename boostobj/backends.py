@@ -158,22 +158,39 @@ def train_booster(
     """
     library = get_backend(backend)
     init_score = np.asarray(loss.init_score(y, sample_weight), dtype=np.float64)
-    n_outputs = int(init_score.size) if init_score.ndim else 1
-    config = library.parameters(
-        dict(params or {}),
-        learning_rate=learning_rate,
-        device=check_device(device),
-        seed=seed,
-        n_outputs=n_outputs,
+    config = training_config(
+        library, loss, init_score, params, learning_rate=learning_rate, device=device, seed=seed
     )
-    for name, value in library.curvature_defaults(loss.newton_scale).items():
-        config.setdefault(name, value)
     train = (X, y, sample_weight, starting_margin(init_score, X.shape[0]))
     evals = [(Xe, ye, we, starting_margin(init_score, Xe.shape[0])) for Xe, ye, we in eval_sets]
     booster, best_iteration, evals_result = library.train(
         loss, config, train, evals, n_estimators, early_stopping_rounds
     )
     return TrainedBooster(backend, booster, init_score, best_iteration, evals_result)
+
+
+def training_config(
+    library: Backend,
+    loss: Loss,
+    init_score: np.ndarray,
+    params: dict[str, Any] | None,
+    *,
+    learning_rate: float,
+    device: str,
+    seed: int | None,
+) -> dict[str, Any]:
+    """The library's parameters to train ``loss`` from ``init_score``: the user's
+    ``params`` plus boostobj's own (shared by ``train_booster`` and ``boostobj.dask``)."""
+    config = library.parameters(
+        dict(params or {}),
+        learning_rate=learning_rate,
+        device=check_device(device),
+        seed=seed,
+        n_outputs=int(init_score.size) if init_score.ndim else 1,
+    )
+    for name, value in library.curvature_defaults(loss.newton_scale).items():
+        config.setdefault(name, value)
+    return config
 
 
 def eval_set_names(n: int) -> list[str]:

@@ -40,7 +40,7 @@ import xgboost.dask
 from distributed import Client, default_client
 from sklearn.utils.validation import validate_data
 
-from boostobj.backends import TrainedBooster, check_device, get_backend, starting_margin
+from boostobj.backends import TrainedBooster, get_backend, starting_margin, training_config
 from boostobj.base import Loss
 from boostobj.estimators import (
     BoostClassifier,
@@ -129,13 +129,14 @@ def train_dask_booster(
     if init_score is None:
         init_score = global_init_score(loss, y, sample_weight)
     init = np.asarray(init_score, dtype=np.float64)
-    n_outputs = int(init.size) if init.ndim else 1
-    config = get_backend(backend).parameters(
-        dict(params or {}),
+    config = training_config(
+        get_backend(backend),
+        loss,
+        init,
+        params,
         learning_rate=learning_rate,
-        device=check_device(device),
+        device=device,
         seed=seed,
-        n_outputs=n_outputs,
     )
     margin = starting_margin_like(y, init)
     trainer = _DASK_TRAINERS[backend]

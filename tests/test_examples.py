@@ -38,7 +38,8 @@ def _row(stdout: str, label: str) -> list[float]:
 
 
 def test_every_example_is_tested() -> None:
-    tested = {"robust_regression", "quantile_intervals", "imbalanced_focal"}
+    # dask_training runs in tests/test_dask.py::test_example_runs_end_to_end (a cluster).
+    tested = {"robust_regression", "quantile_intervals", "imbalanced_focal", "dask_training"}
     assert {path.stem for path in EXAMPLES.glob("*.py")} == tested
 
 
