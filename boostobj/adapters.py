@@ -14,7 +14,8 @@ XGBoost's scikit-learn wrapper passes weights only to a parameter named ``sample
 LightGBM's counts parameters and passes the weight (or ``None``) third. The training APIs
 pass the prediction first and a ``DMatrix`` / ``Dataset`` second, from which labels and
 weights are read. The adapter hands the libraries ``newton_scale`` times the loss's
-gradient and Hessian (see ``Loss.newton_scale``).
+gradient and Hessian (see ``Loss.newton_scale``), as float32 arrays for NumPy predictions
+that it reuses from round to round (see ``output_buffers``).
 
 Metrics: ``XGBoostMetric`` and ``LightGBMMetric`` report the mean (weighted) loss on raw
 margins, which is what both libraries pass to a custom metric when the objective is
@@ -23,11 +24,19 @@ custom.
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import numpy as np
 
-from boostobj.base import Loss
+from boostobj.base import OUTPUT_BUFFERS_ATTRIBUTE, Loss
+
+#: dtype of the gradient and Hessian handed to the libraries for NumPy predictions. Both
+#: store float32 gradients (XGBoost's ``GradientPair``, LightGBM's ``score_t``): nothing
+#: is lost, and LightGBM, whose predictions are float64, would otherwise convert both
+#: arrays every round (one more pass and two new length-n arrays).
+LIBRARY_DTYPE = np.float32
 
 
 def _is_library_dataset(obj: Any) -> bool:
@@ -60,7 +69,55 @@ def objective_call(
 ) -> tuple[Any, Any]:
     """``(grad, hess)`` for any of the four calling conventions."""
     y_true, raw_prediction, weight = split_arguments(first, second, sample_weight)
-    return loss._weighted_gradient_hessian(y_true, raw_prediction, weight, loss.newton_scale)
+    gradient_out, hessian_out = output_buffers(loss, raw_prediction)
+    return loss._weighted_gradient_hessian(
+        y_true, raw_prediction, weight, loss.newton_scale, gradient_out, hessian_out
+    )
+
+
+class _Buffers:
+    """A gradient and a Hessian array, and their reference counts when nothing but this
+    object holds them."""
+
+    def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...], order: str) -> None:
+        self.key = key
+        self.gradient = np.empty(shape, dtype=LIBRARY_DTYPE, order=order)
+        self.hessian = np.empty(shape, dtype=LIBRARY_DTYPE, order=order)
+        self._free_counts = self._counts()
+
+    def _counts(self) -> tuple[int, int]:
+        return sys.getrefcount(self.gradient), sys.getrefcount(self.hessian)
+
+    def unused(self) -> bool:
+        """True when no one but this object references the arrays."""
+        return self._counts() == self._free_counts
+
+
+_buffers_lock = threading.Lock()
+
+
+def output_buffers(loss: Loss, raw_prediction: Any) -> tuple[Any, Any]:
+    """``LIBRARY_DTYPE`` arrays shaped (and laid out) like a NumPy ``raw_prediction`` for
+    the gradient and Hessian; ``(None, None)`` for other arrays (CuPy: the loss allocates
+    in the prediction's namespace and dtype).
+
+    The loss keeps the last pair and hands it out again once no one else holds it: both
+    libraries copy (XGBoost) or use (LightGBM) the arrays within the round and drop them,
+    so a training run writes every round into the same two arrays instead of new ones
+    (no allocation, no page faults; BENCHMARKS.md). A pair still referenced — kept by a
+    caller, or being filled in another thread — is never reused: a new pair replaces it.
+    The pair is not part of the loss's state (``Loss.__getstate__``)."""
+    if not isinstance(raw_prediction, np.ndarray) or not hasattr(sys, "getrefcount"):
+        return None, None
+    flags = raw_prediction.flags
+    order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
+    key = (raw_prediction.shape, order)
+    with _buffers_lock:
+        buffers = loss.__dict__.get(OUTPUT_BUFFERS_ATTRIBUTE)
+        if buffers is None or buffers.key != key or not buffers.unused():
+            buffers = _Buffers(key, raw_prediction.shape, order)
+            setattr(loss, OUTPUT_BUFFERS_ATTRIBUTE, buffers)
+        return buffers.gradient, buffers.hessian
 
 
 class _Metric:

@@ -33,8 +33,14 @@ from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, softmax_parts
 #: ``-G / (H + lambda)`` depend on ``lambda`` alone and LightGBM refuse to split.
 HESSIAN_FLOOR = 1e-16
 
-#: Elements per block when a loss is evaluated on NumPy arrays (see ``row_blocks``).
-BLOCK_ELEMENTS = 32768
+#: Bytes of prediction per block when a loss is evaluated on NumPy arrays (see
+#: ``row_blocks``): 131,072 float32 or 65,536 float64 values, fastest on 1,000,000 rows
+#: (benchmarks/bench_kernels.py; BENCHMARKS.md).
+BLOCK_BYTES = 1 << 19
+
+#: Attribute under which ``boostobj.adapters.output_buffers`` keeps a loss's reusable
+#: gradient and Hessian arrays: a cache, not state (see ``Loss.__getstate__``).
+OUTPUT_BUFFERS_ATTRIBUTE = "_output_buffers"
 
 
 class Loss(ABC):
@@ -43,7 +49,9 @@ class Loss(ABC):
     A loss object is a custom objective for XGBoost and LightGBM as it stands: call it
     as ``obj(y_true, y_pred[, sample_weight])`` (the scikit-learn APIs of both libraries)
     or ``obj(preds, dtrain)`` (``xgb.train`` and ``lgb.train``), and it returns
-    ``(grad, hess)`` in the shape and float dtype of the prediction.
+    ``(grad, hess)`` in the shape of the prediction: float32 for NumPy predictions, the
+    libraries' own gradient dtype (``boostobj.adapters.output_buffers``), and the
+    prediction's namespace and dtype otherwise (CuPy).
     """
 
     #: Name used by estimators (``loss="..."``) and as the eval metric's name.
@@ -180,6 +188,13 @@ class Loss(ABC):
     def __hash__(self) -> int:
         return hash((type(self).__name__, repr(self)))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The instance's attributes without caches: pickles and copies carry the
+        parameters only."""
+        state = self.__dict__.copy()
+        state.pop(OUTPUT_BUFFERS_ATTRIBUTE, None)
+        return state
+
     # ------------------------------------------------------------------ helpers
     def _prepare(
         self, y_true: Any, raw_prediction: Any, sample_weight: Any
@@ -203,7 +218,7 @@ class Loss(ABC):
     def _blocks(self, xp: Any, y: Any, raw: Any, weight: Any) -> Iterator[tuple[Any, ...]]:
         """``(rows, y, raw, weight)`` per block of rows (see ``row_blocks``): labels and
         weights cast to the prediction's dtype and checked, ``weight`` None if absent."""
-        for rows in row_blocks(xp, raw.shape):
+        for rows in row_blocks(xp, raw):
             raw_block = raw[rows]
             y_block = _as_dtype(xp, y[rows], raw.dtype)
             self._check_label_values(xp, y_block, raw_block)
@@ -255,20 +270,21 @@ class Loss(ABC):
         return gradient_out, hessian_out
 
 
-def row_blocks(xp: Any, shape: tuple[int, ...]) -> Iterator[Any]:
-    """Indices that split arrays of ``shape`` into blocks of rows.
+def row_blocks(xp: Any, raw: Any) -> Iterator[Any]:
+    """Indices that split ``raw`` (and arrays of its length) into blocks of rows.
 
-    On NumPy a loss is evaluated ``BLOCK_ELEMENTS`` elements at a time. Each formula is a
+    On NumPy a loss is evaluated ``BLOCK_BYTES`` of ``raw`` at a time. Each formula is a
     chain of elementwise operations, and every operation on whole arrays would allocate
     and stream a fresh length-n temporary; on blocks, the temporaries stay in the CPU
     cache and the allocator hands the same memory back block after block. Other
     namespaces (CuPy, array-api-strict) get one block, the whole array: a GPU wants few,
     long kernels."""
-    if not is_numpy_namespace(xp) or len(shape) == 0:
+    if not is_numpy_namespace(xp) or raw.ndim == 0:
         yield ...
         return
-    step = max(1, BLOCK_ELEMENTS // math.prod(shape[1:]))
-    for start in range(0, max(shape[0], 1), step):
+    row_bytes = raw.dtype.itemsize * max(1, math.prod(raw.shape[1:]))
+    step = max(1, BLOCK_BYTES // row_bytes)
+    for start in range(0, max(raw.shape[0], 1), step):
         yield slice(start, start + step)
 
 
@@ -348,9 +364,10 @@ class ScaledRobustLoss(Loss):
         u = (raw - y) / s
         slope = self._df(xp, u)
         if self.hessian == "secant":
-            at_zero = u == 0
-            # f'(u)/u -> f''(0) = 1 as u -> 0; divide by 1 there instead of 0.
-            curvature = xp.where(at_zero, xp.ones_like(u), slope / xp.where(at_zero, 1.0, u))
+            # f'(u)/u -> f''(0) = 1 as u -> 0. With z = 1 where u = 0 (else 0) and f'(0) = 0
+            # (f' is odd), (f'(u) + z) / (u + z) is f'(u)/u, and 1/1 at u = 0: no branch.
+            at_zero = xp.astype(u == 0, u.dtype)
+            curvature = (slope + at_zero) / (u + at_zero)
         else:
             curvature = self._d2f(xp, u)
         return s * slope, xp.maximum(curvature, HESSIAN_FLOOR)

@@ -68,9 +68,9 @@ def softmax_parts(xp: Any, x: Any) -> tuple[Any, Any, Any]:
 
 
 def sigmoid(xp: Any, x: Any) -> Any:
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    """1 / (1 + exp(-x)) as exp(min(x, 0)) / (1 + exp(-|x|)): no overflow (exp is only
+    taken of non-positive numbers), no cancellation, no branch."""
+    return xp.exp(xp.minimum(x, 0.0)) / (1 + xp.exp(-xp.abs(x)))
 
 
 def softplus(xp: Any, x: Any) -> Any:

@@ -137,7 +137,8 @@ class Huber(ScaledRobustLoss):
     @staticmethod
     def _f(xp: Any, u: Any) -> Any:
         a = xp.abs(u)
-        return xp.where(a <= 1, 0.5 * u * u, a - 0.5)
+        m = xp.minimum(a, 1.0)  # ½u² for |u| <= 1 and |u| - ½ beyond, without a branch
+        return m * (a - 0.5 * m)
 
     @staticmethod
     def _df(xp: Any, u: Any) -> Any:
@@ -212,8 +213,7 @@ class Quantile(Loss):
 
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         r = raw - y
-        gradient = xp.where(r > 0, 1 - self.alpha, -self.alpha)
-        gradient = xp.astype(gradient, raw.dtype)
+        gradient = xp.astype(r > 0, raw.dtype) - self.alpha  # 1 - α if r > 0 else -α
         return gradient, 0.5 / (self.epsilon + xp.abs(r))
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
@@ -226,8 +226,9 @@ class Logistic(BinaryLoss):
     grad = σ(raw) - y;  hess = σ(raw)(1 - σ(raw)), floored at ``HESSIAN_FLOOR`` (as in
     XGBoost's ``binary:logistic``);  init = weighted log-odds.
 
-    The same gradients as ``binary:logistic`` / LightGBM ``binary``; σ(1-σ) is computed
-    as ``e / (1 + e)²`` with ``e = exp(-|raw|)``, free of cancellation and overflow.
+    The same gradients as ``binary:logistic`` / LightGBM ``binary``. With
+    ``e = exp(-|raw|)``, σ is ``exp(min(raw, 0)) / (1 + e)`` and σ(1-σ) is ``e / (1 + e)²``:
+    free of cancellation, overflow and branches.
     """
 
     name = "logistic"
@@ -238,7 +239,7 @@ class Logistic(BinaryLoss):
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         e = xp.exp(-xp.abs(raw))
         one_plus_e = 1 + e
-        probability = xp.where(raw >= 0, 1 / one_plus_e, e / one_plus_e)
+        probability = xp.exp(xp.minimum(raw, 0.0)) / one_plus_e
         hessian = xp.maximum(e / (one_plus_e * one_plus_e), HESSIAN_FLOOR)
         return probability - y, hessian
 
@@ -263,7 +264,7 @@ class Exponential(BinaryLoss):
     def _value(self, xp: Any, y: Any, raw: Any) -> Any:
         u = self._exponent(xp, y, raw)
         capped = xp.exp(xp.minimum(u, self.exponent_cap))
-        return xp.where(u <= self.exponent_cap, capped, capped * (1 + u - self.exponent_cap))
+        return capped * (1 + xp.maximum(u - self.exponent_cap, 0.0))
 
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         capped = xp.exp(xp.minimum(self._exponent(xp, y, raw), self.exponent_cap))
@@ -341,8 +342,8 @@ class Focal(BinaryOrMulticlassLoss):
         modulation = miss**self.gamma
         alpha = self._alpha(None)
         class_weight = 1.0
-        if alpha is not None:  # in y's dtype: Python floats in where() would give float64
-            class_weight = xp.where(y == 1, xp.asarray(alpha, dtype=y.dtype), 1 - alpha)
+        if alpha is not None:  # α for y = 1, 1 - α for y = 0
+            class_weight = alpha * y + (1 - alpha) * (1 - y)
         return sign, q, miss, log_q, modulation, class_weight
 
     def _binary_value(self, xp: Any, y: Any, raw: Any) -> Any:
