@@ -60,17 +60,25 @@ def _assert_same(strict_result: object, numpy_result: np.ndarray, dtype: type) -
 
 def _check_against_numpy(loss: Loss, dtype: type[np.floating], multiclass: bool) -> None:
     y, raw, weight = _inputs(loss, dtype, multiclass)
-    strict = [xp.asarray(array) for array in (y, raw, weight)]
+    strict_inputs = [xp.asarray(array) for array in (y, raw, weight)]
     for strict_result, numpy_result in [
-        *zip(loss.gradient_hessian(*strict), loss.gradient_hessian(y, raw, weight)),
-        *zip(loss.gradient_hessian(*strict[:2]), loss.gradient_hessian(y, raw)),
-        (loss.value(*strict[:2]), loss.value(y, raw)),
-        (loss.transform(strict[1]), loss.transform(raw)),
+        *zip(
+            loss.gradient_hessian(*strict_inputs),
+            loss.gradient_hessian(y, raw, weight),
+            strict=True,
+        ),
+        *zip(loss.gradient_hessian(*strict_inputs[:2]), loss.gradient_hessian(y, raw), strict=True),
+        (loss.value(*strict_inputs[:2]), loss.value(y, raw)),
+        (loss.transform(strict_inputs[1]), loss.transform(raw)),
     ]:
         _assert_same(strict_result, numpy_result, dtype)
-    assert loss.mean_loss(*strict) == pytest.approx(loss.mean_loss(y, raw, weight), rel=1e-12)
+    assert loss.mean_loss(*strict_inputs) == pytest.approx(
+        loss.mean_loss(y, raw, weight), rel=1e-12
+    )
     # The objective adapter: strict in, strict out, in the prediction's dtype.
-    for strict_result, numpy_result in zip(loss(*strict), loss.gradient_hessian(y, raw, weight)):
+    for strict_result, numpy_result in zip(
+        loss(*strict_inputs), loss.gradient_hessian(y, raw, weight), strict=True
+    ):
         _assert_same(strict_result, loss.newton_scale * numpy_result, dtype)
 
 
@@ -79,9 +87,7 @@ def test_every_loss_runs_on_the_array_api_alone(loss: Loss, dtype: type[np.float
 
 
 @pytest.mark.parametrize("loss", MULTICLASS_LOSSES, ids=repr)
-def test_multiclass_losses_run_on_the_array_api_alone(
-    loss: Loss, dtype: type[np.floating]
-) -> None:
+def test_multiclass_losses_run_on_the_array_api_alone(loss: Loss, dtype: type[np.floating]) -> None:
     _check_against_numpy(loss, dtype, multiclass=True)
 
 

@@ -31,6 +31,7 @@ from boostobj import (
     PseudoHuber,
     Quantile,
 )
+from boostobj.adapters import LIBRARY_DTYPE
 from boostobj.base import HESSIAN_FLOOR
 
 #: Labels and residuals each range over ±HALF_RANGE: |raw - y| reaches 1e6.
@@ -375,11 +376,11 @@ def test_finite_positive_and_shaped_like_prediction(loss, dtype, data):
         assert got is buffer
         np.testing.assert_array_equal(got, plain * factor)
     for got, plain in zip(called, (gradient, hessian), strict=True):
-        assert got.dtype == raw.dtype
+        assert got.dtype == LIBRARY_DTYPE  # the objective hands the libraries float32
         assert np.all(np.isfinite(got))
         np.testing.assert_allclose(
             got,
             plain * factor * loss.newton_scale,
-            rtol=4 * np.finfo(dtype).eps,
-            atol=loss.newton_scale * np.finfo(dtype).smallest_normal,  # subnormal products
+            rtol=4 * np.finfo(LIBRARY_DTYPE).eps,
+            atol=loss.newton_scale * np.finfo(LIBRARY_DTYPE).smallest_normal,  # subnormals
         )
