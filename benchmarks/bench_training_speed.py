@@ -24,6 +24,7 @@ APIs):
 
     python benchmarks/bench_training_speed.py                     # 100k and 1M rows
     python benchmarks/bench_training_speed.py --rows 100000 --repeats 3 --losses squared_error
+    python benchmarks/bench_training_speed.py --rows 1000000 --weighted --losses squared_error
 """
 
 from __future__ import annotations
@@ -110,12 +111,14 @@ def lightgbm_params(threads: int) -> dict[str, Any]:
 
 def numpy_squared_error_train(preds: Any, dataset: Any) -> tuple[Any, Any]:
     """The plain NumPy objective of a new user, training-API convention."""
-    return preds - dataset.get_label(), np.ones_like(preds)
+    return numpy_squared_error_sklearn(dataset.get_label(), preds, dataset.get_weight())
 
 
-def numpy_squared_error_sklearn(y_true: Any, y_pred: Any) -> tuple[Any, Any]:
+def numpy_squared_error_sklearn(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
     """The plain NumPy objective of a new user, scikit-learn convention."""
-    return y_pred - y_true, np.ones_like(y_pred)
+    if sample_weight is None or len(sample_weight) == 0:
+        return y_pred - y_true, np.ones_like(y_pred)
+    return (y_pred - y_true) * sample_weight, sample_weight.astype(y_pred.dtype)
 
 
 def objectives(case: LossCase, library: str, api: str) -> dict[str, Any]:
@@ -143,18 +146,23 @@ class Trainer:
         rounds: int,
         threads: int,
         device: str = "cpu",
+        weight: Any = None,
     ) -> None:
         self.library, self.api, self.rounds = library, api, rounds
-        self.X, self.y = X, y
+        self.X, self.y, self.weight = X, y, weight
         self.margin = np.full(len(y), init_score, dtype=np.float32)
         if library == "xgboost":
             self.params = xgboost_params(threads, device)
             if api == "train":
-                self.data = xgb.DMatrix(X, label=y, base_margin=self.margin, nthread=threads)
+                self.data = xgb.DMatrix(
+                    X, label=y, weight=weight, base_margin=self.margin, nthread=threads
+                )
         else:
             self.params = lightgbm_params(threads)
             if api == "train":
-                self.data = lgb.Dataset(X, label=y, init_score=self.margin, params=self.params)
+                self.data = lgb.Dataset(
+                    X, label=y, weight=weight, init_score=self.margin, params=self.params
+                )
                 self.data.construct()
 
     def fit(self, objective: Any, rounds: int | None = None) -> Any:
@@ -169,13 +177,13 @@ class Trainer:
             params = {**self.params, **(objective if builtin else {"objective": objective})}
             params["n_jobs"] = params.pop("nthread")
             model = xgb.XGBRegressor(n_estimators=rounds, **params)
-            return model.fit(self.X, self.y, base_margin=self.margin)
+            return model.fit(self.X, self.y, sample_weight=self.weight, base_margin=self.margin)
         params = {**self.params, **(objective if builtin else {"objective": objective})}
         if self.api == "train":
             return lgb.train(params, self.data, rounds)
         params["n_jobs"] = params.pop("num_threads")
         model = lgb.LGBMRegressor(n_estimators=rounds, **params)
-        return model.fit(self.X, self.y, init_score=self.margin)
+        return model.fit(self.X, self.y, sample_weight=self.weight, init_score=self.margin)
 
     def raw_predictions(self, model: Any) -> Any:
         """Raw margins of ``model`` on the training rows: the sum of its trees. (A zero
@@ -238,9 +246,14 @@ def run(args: argparse.Namespace, on_row: Callable[[dict[str, Any]], None]) -> N
         for name in args.losses:
             case = LOSS_CASES[name]
             X, y = make_data(rows, args.features, case.loss.binary_labels)
-            init_score = float(case.loss.init_score(y))
+            weight = None
+            if args.weighted:
+                weight = np.random.default_rng(1).uniform(0.5, 1.5, rows).astype(np.float32)
+            init_score = float(case.loss.init_score(y, weight))
             for library in args.libraries:
-                trainer = Trainer(library, args.api, X, y, init_score, args.rounds, args.threads)
+                trainer = Trainer(
+                    library, args.api, X, y, init_score, args.rounds, args.threads, weight=weight
+                )
                 results = time_variants(trainer, objectives(case, library, args.api), args.repeats)
                 for row in summarize(results):
                     on_row({"rows": rows, "library": library, "loss": name, **row})
@@ -265,12 +278,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api", choices=["train", "sklearn"], default="train")
     parser.add_argument("--libraries", nargs="+", default=["xgboost", "lightgbm"])
     parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=list(LOSS_CASES))
+    parser.add_argument(
+        "--weighted",
+        action="store_true",
+        help="give every variant the same sample weights (uniform in [0.5, 1.5]): LightGBM's "
+        "unweighted L2/L1/Huber/quantile built-ins skip Hessian sums in their histograms "
+        "(a constant Hessian), a shortcut no custom objective can declare",
+    )
     parser.add_argument("--json", help="also write every row to this JSON file")
     args = parser.parse_args(argv)
     print(environment())
     print(
         f"api={args.api} features={args.features} rounds={args.rounds} "
-        f"threads={args.threads} repeats={args.repeats}\n"
+        f"threads={args.threads} repeats={args.repeats} weighted={args.weighted}\n"
     )
     print(
         "| rows | library | loss | variant | min (s) | median (s) | ratio (min) "

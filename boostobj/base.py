@@ -26,7 +26,7 @@ import numpy as np
 from array_api_compat import array_namespace, is_numpy_namespace
 
 from boostobj._validation import check_labels, check_sample_weight
-from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, softmax_parts
+from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, row_sum, softmax_parts
 
 #: Smallest Hessian handed to a booster. XGBoost's own ``binary:logistic`` floors its
 #: Hessian at the same value (``kRtEps``): a zero Hessian would make a leaf's Newton step
@@ -105,7 +105,7 @@ class Loss(ABC):
         for _, y_block, raw_block, weight_block in self._blocks(xp, y, raw, weight):
             per_sample = self._value(xp, y_block, raw_block)
             if per_sample.ndim > 1:
-                per_sample = xp.sum(per_sample, axis=1)
+                per_sample = row_sum(xp, per_sample)[:, 0]
             per_sample = xp.astype(per_sample, xp.float64)
             if weight_block is None:
                 total += float(xp.sum(per_sample))
@@ -558,9 +558,10 @@ class MulticlassLoss(Loss):
         log_p, p, complement = softmax_parts(xp, raw)
         is_label = xp.arange(raw.shape[1], dtype=raw.dtype)[None, :] == y[:, None]
         residual = xp.where(is_label, -complement, p)
+        label_index = xp.astype(y, xp.int64)[:, None]
 
-        def at_label(values: Any) -> Any:
-            return xp.sum(xp.where(is_label, values, 0.0), axis=1)
+        def at_label(values: Any) -> Any:  # a gather: faster than a masked row sum
+            return xp.take_along_axis(values, label_index, axis=1)[:, 0]
 
         log_q, q, miss = at_label(log_p), at_label(p), at_label(complement)
         return SoftmaxTerms(is_label, log_p, p, complement, residual, log_q, q, miss)
