@@ -487,8 +487,10 @@ def class_totals(y: Any, weight: Any, n_classes: int) -> Any:
 
 class SoftmaxTerms(NamedTuple):
     """The softmax of a row of logits and its pieces at the label y, all cancellation-free
-    (see ``boostobj.links.softmax_parts``). Shapes: (n, K) and, for the last three, (n,)."""
+    (see ``boostobj.links.softmax_parts``). Shapes: (n, K), except ``label`` and the last
+    three, (n,)."""
 
+    label: Any  #: the label as an integer class index, (n,)
     is_label: Any  #: one-hot mask of the label, bool
     log_p: Any
     p: Any
@@ -558,13 +560,13 @@ class MulticlassLoss(Loss):
         log_p, p, complement = softmax_parts(xp, raw)
         is_label = xp.arange(raw.shape[1], dtype=raw.dtype)[None, :] == y[:, None]
         residual = xp.where(is_label, -complement, p)
-        label_index = xp.astype(y, xp.int64)[:, None]
+        label = xp.astype(y, xp.int64)
 
         def at_label(values: Any) -> Any:  # a gather: faster than a masked row sum
-            return xp.take_along_axis(values, label_index, axis=1)[:, 0]
+            return xp.take_along_axis(values, label[:, None], axis=1)[:, 0]
 
         log_q, q, miss = at_label(log_p), at_label(p), at_label(complement)
-        return SoftmaxTerms(is_label, log_p, p, complement, residual, log_q, q, miss)
+        return SoftmaxTerms(label, is_label, log_p, p, complement, residual, log_q, q, miss)
 
 
 class BinaryOrMulticlassLoss(MulticlassLoss, BinaryLoss):

@@ -378,7 +378,7 @@ class Focal(BinaryOrMulticlassLoss):
         class_weight = 1.0
         if alpha is not None:
             alpha = xp.asarray(alpha, dtype=raw.dtype)
-            class_weight = xp.sum(xp.where(terms.is_label, alpha[None, :], 0.0), axis=1)
+            class_weight = xp.take(alpha, terms.label)
         return terms, terms.miss**self.gamma, class_weight
 
     def _multiclass_value(self, xp: Any, y: Any, raw: Any) -> Any:
