@@ -170,3 +170,28 @@ def reference_mean_loss() -> Callable[..., float]:
         return float(np.average(values, weights=sample_weight))
 
     return mean
+
+
+#: Classes of the multiclass inputs of ``loss_arrays``.
+N_CLASSES = 3
+
+
+def loss_arrays(
+    loss: Loss, dtype: type[np.floating], multiclass: bool, rows: int = 257
+) -> tuple[np.ndarray, ...]:
+    """Labels, raw predictions (with a few exact zeros of the residual) and weights of
+    ``dtype`` that suit ``loss``; (rows, N_CLASSES) logits when ``multiclass``. Shared by
+    the array-namespace tests (array-api-strict, CuPy)."""
+    rng = np.random.default_rng(0)
+    if multiclass:
+        raw = rng.normal(0, 3, size=(rows, N_CLASSES)).astype(dtype)
+        y = rng.integers(0, N_CLASSES, size=rows).astype(dtype)
+    else:
+        raw = rng.normal(0, 3, size=rows).astype(dtype)
+        if loss.binary_labels:
+            y = (rng.random(rows) < 0.5).astype(dtype)
+        else:
+            y = (raw + rng.normal(0, 2, size=rows)).astype(dtype)
+            y[:5] = raw[:5]  # r = 0: the secant curvature's special case
+    weight = rng.uniform(0, 2, size=rows).astype(dtype)
+    return y, raw, weight

@@ -17,6 +17,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import N_CLASSES, loss_arrays
 
 import boostobj.base
 from boostobj import Focal, Loss, Softmax
@@ -24,29 +25,10 @@ from boostobj.adapters import LIBRARY_DTYPE
 
 xp = pytest.importorskip("array_api_strict")
 
-ROWS = 257
-N_CLASSES = 3
 STRICT_ARRAY = type(xp.asarray(0.0))
 
-#: The multiclass configurations, on (ROWS, N_CLASSES) logits.
+#: The multiclass configurations, on (rows, N_CLASSES) logits.
 MULTICLASS_LOSSES = [Softmax(), Softmax(hessian="friedman"), Focal(), Focal(alpha=[1, 2, 3])]
-
-
-def _inputs(loss: Loss, dtype: type[np.floating], multiclass: bool) -> tuple[np.ndarray, ...]:
-    """Labels, raw predictions (with a few exact zeros of the residual) and weights."""
-    rng = np.random.default_rng(0)
-    if multiclass:
-        raw = rng.normal(0, 3, size=(ROWS, N_CLASSES)).astype(dtype)
-        y = rng.integers(0, N_CLASSES, size=ROWS).astype(dtype)
-    else:
-        raw = rng.normal(0, 3, size=ROWS).astype(dtype)
-        if loss.binary_labels:
-            y = (rng.random(ROWS) < 0.5).astype(dtype)
-        else:
-            y = (raw + rng.normal(0, 2, size=ROWS)).astype(dtype)
-            y[:5] = raw[:5]  # r = 0: the secant curvature's special case
-    weight = rng.uniform(0, 2, size=ROWS).astype(dtype)
-    return y, raw, weight
 
 
 def _assert_same(strict_result: object, numpy_result: np.ndarray, dtype: type) -> None:
@@ -59,7 +41,7 @@ def _assert_same(strict_result: object, numpy_result: np.ndarray, dtype: type) -
 
 
 def _check_against_numpy(loss: Loss, dtype: type[np.floating], multiclass: bool) -> None:
-    y, raw, weight = _inputs(loss, dtype, multiclass)
+    y, raw, weight = loss_arrays(loss, dtype, multiclass)
     strict_inputs = [xp.asarray(array) for array in (y, raw, weight)]
     for strict_result, numpy_result in [
         *zip(
@@ -109,7 +91,7 @@ def test_blocks_of_rows_equal_whole_arrays(
     invalid labels or weights in any block still raise."""
     if multiclass:
         loss = Softmax()
-    y, raw, weight = _inputs(loss, dtype, multiclass)
+    y, raw, weight = loss_arrays(loss, dtype, multiclass)
     monkeypatch.setattr(boostobj.base, "BLOCK_BYTES", 10**12)
     whole = [*loss.gradient_hessian(y, raw, weight), loss.value(y, raw)]
     whole_mean = loss.mean_loss(y, raw, weight)
@@ -133,7 +115,7 @@ def test_objective_reuses_float32_outputs_only_when_released(loss: Loss) -> None
     """The adapter hands the libraries float32 arrays (what both store) and writes the
     next call into the same arrays, unless the caller still holds them."""
     loss = copy.deepcopy(loss)  # a fresh object: no outputs kept from other tests
-    y, raw, _ = _inputs(loss, np.float64, multiclass=False)
+    y, raw, _ = loss_arrays(loss, np.float64, multiclass=False)
     gradient, hessian = loss(y, raw)
     assert gradient.dtype == hessian.dtype == LIBRARY_DTYPE
     expected = [loss.newton_scale * part for part in loss.gradient_hessian(y, raw)]
@@ -157,7 +139,7 @@ def test_reusable_outputs_follow_the_prediction_layout() -> None:
     """LightGBM hands multiclass predictions as a Fortran-ordered (n, K) view and ravels
     the gradient in Fortran order: the outputs share that layout (no copy)."""
     loss = Softmax()
-    y, raw, _ = _inputs(loss, np.float64, multiclass=True)
+    y, raw, _ = loss_arrays(loss, np.float64, multiclass=True)
     fortran = np.asfortranarray(raw)
     gradient, hessian = loss(y, fortran)
     assert gradient.flags.f_contiguous and hessian.flags.f_contiguous
@@ -167,7 +149,7 @@ def test_reusable_outputs_follow_the_prediction_layout() -> None:
 def test_kept_outputs_are_not_state() -> None:
     """Pickles, copies and equality ignore the outputs kept for reuse."""
     loss = Softmax(hessian="friedman")
-    y, raw, _ = _inputs(loss, np.float32, multiclass=True)
+    y, raw, _ = loss_arrays(loss, np.float32, multiclass=True)
     loss(y, raw)
     for clone in (pickle.loads(pickle.dumps(loss)), copy.deepcopy(loss), copy.copy(loss)):
         assert clone == loss

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xgboost as xgb
+from conftest import loss_arrays
 
 from boostobj import BoostClassifier, BoostRegressor, Loss, Softmax
 
@@ -22,26 +23,12 @@ if _devices == 0:
     pytest.skip("no CUDA device visible to CuPy", allow_module_level=True)
 
 
-def _inputs(loss: Loss, dtype: type, multiclass: bool = False) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(0)
-    shape = (1000, 3) if multiclass else (1000,)
-    raw = rng.normal(0, 3, size=shape).astype(dtype)
-    if multiclass:
-        y = rng.integers(0, 3, size=1000).astype(dtype)
-    elif loss.binary_labels:
-        y = (rng.random(1000) < 0.5).astype(dtype)
-    else:
-        y = (raw + rng.standard_normal(1000)).astype(dtype)
-    weight = rng.uniform(0, 2, size=1000).astype(dtype)
-    return y, raw, weight
-
-
 @pytest.mark.parametrize("multiclass", [False, True], ids=["binary-or-regression", "softmax"])
 def test_losses_on_cupy_equal_numpy(loss: Loss, dtype: type, multiclass: bool) -> None:
     """Same formulas on the device: CuPy in, CuPy out, NumPy's values to a few ulps."""
     if multiclass:
         loss = Softmax()
-    y, raw, weight = _inputs(loss, dtype, multiclass)
+    y, raw, weight = loss_arrays(loss, dtype, multiclass, rows=1000)
     on_device = [cupy.asarray(a) for a in (y, raw, weight)]
     pairs = [
         *zip(loss.gradient_hessian(*on_device), loss.gradient_hessian(y, raw, weight), strict=True),
