@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -45,47 +46,56 @@ def timed(totals: dict[str, float], step: str, function: Callable[[], Any]) -> A
     return result
 
 
-def xgboost_rounds(trainer: Trainer, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds per step over ``rounds`` rounds: custom path, built-in path."""
-    loss, data, custom, builtin = SquaredError(), trainer.data, {}, {}
-    booster = xgb.Booster(trainer.params, [data])
+Steps = tuple[dict[str, float], dict[str, float]]
+
+
+def step_times(
+    data: Any,
+    predict: Callable[[], Any],
+    boost: Callable[[int, Any, Any], Any],
+    builtin_update: Callable[[int], Any],
+    rounds: int,
+) -> Steps:
+    """Seconds per step over ``rounds`` rounds of the custom path (``predict`` the
+    predictions out, the objective on ``data``, ``boost`` with the gradients), and of
+    ``builtin_update`` rounds of the built-in path."""
+    loss, custom, builtin = SquaredError(), {}, {}
     for iteration in range(rounds):
-        predictions = timed(
-            custom,
-            "predictions out",
-            lambda: booster.predict(data, output_margin=True, training=True),
-        )
-        gradient, hessian = timed(custom, "objective", lambda p=predictions: loss(p, data))
-        timed(
-            custom,
-            "gradients in + tree",
-            lambda i=iteration, g=gradient, h=hessian: booster.boost(data, i, grad=g, hess=h),
-        )
-    booster = xgb.Booster({**trainer.params, "objective": "reg:squarederror"}, [data])
+        predictions = timed(custom, "predictions out", predict)
+        gradient, hessian = timed(custom, "objective", partial(loss, predictions, data))
+        timed(custom, "gradients in + tree", partial(boost, iteration, gradient, hessian))
     for iteration in range(rounds):
-        timed(builtin, "built-in round", lambda i=iteration: booster.update(data, i))
+        timed(builtin, "built-in round", partial(builtin_update, iteration))
     return custom, builtin
 
 
-def lightgbm_rounds(trainer: Trainer, rounds: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Seconds per step over ``rounds`` rounds: custom path, built-in path."""
-    loss, data, custom, builtin = SquaredError(), trainer.data, {}, {}
-    booster = lgb.Booster({**trainer.params, "objective": "none"}, data)
-    for _ in range(rounds):
-        # The steps of Booster.update(fobj=...), which are private methods.
-        predictions = timed(
-            custom, "predictions out", lambda: booster._Booster__inner_predict(data_idx=0)
-        )
-        gradient, hessian = timed(custom, "objective", lambda p=predictions: loss(p, data))
-        timed(
-            custom,
-            "gradients in + tree",
-            lambda g=gradient, h=hessian: booster._Booster__boost(grad=g, hess=h),
-        )
-    booster = lgb.Booster({**trainer.params, "objective": "regression"}, data)
-    for _ in range(rounds):
-        timed(builtin, "built-in round", booster.update)
-    return custom, builtin
+def xgboost_rounds(trainer: Trainer, rounds: int) -> Steps:
+    """``step_times`` with XGBoost's steps, as ``Booster.update(fobj=...)`` takes them."""
+    data = trainer.data
+    custom = xgb.Booster(trainer.params, [data])
+    builtin = xgb.Booster({**trainer.params, "objective": "reg:squarederror"}, [data])
+    return step_times(
+        data,
+        lambda: custom.predict(data, output_margin=True, training=True),
+        lambda i, g, h: custom.boost(data, i, grad=g, hess=h),
+        lambda i: builtin.update(data, i),
+        rounds,
+    )
+
+
+def lightgbm_rounds(trainer: Trainer, rounds: int) -> Steps:
+    """``step_times`` with LightGBM's steps: those of ``Booster.update(fobj=...)``, which
+    are private methods."""
+    data = trainer.data
+    custom = lgb.Booster({**trainer.params, "objective": "none"}, data)
+    builtin = lgb.Booster({**trainer.params, "objective": "regression"}, data)
+    return step_times(
+        data,
+        lambda: custom._Booster__inner_predict(data_idx=0),
+        lambda _, g, h: custom._Booster__boost(grad=g, hess=h),
+        lambda _: builtin.update(),
+        rounds,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
