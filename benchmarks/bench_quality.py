@@ -1,12 +1,14 @@
 """Training quality of boostobj objectives against XGBoost's and LightGBM's built-ins.
 
 Rerun:  python benchmarks/bench_quality.py [--quick] [--out results.md]
+        [--newton-scale C] [--target-scale K]   (the newton_scale trade-off, BENCHMARKS.md)
 
 Every model uses the library's default hyperparameters except ``n_estimators`` and
 ``learning_rate`` (the same for both sides of a comparison). A boostobj loss is passed as
 ``objective=`` with nothing else set ("raw": XGBoost starts at 0.5, LightGBM at 0), and
-again with the loss's ``init_score`` as the starting score ("with init": ``base_score``
-for XGBoost, ``init_score`` at fit + added back at predict for LightGBM), and through the estimators
+again as ``loss.fitted_to(y)`` (curvature floor from the labels) with its ``init_score`` as
+the starting score ("with init": ``base_score`` for XGBoost, ``init_score`` at fit + added
+back at predict for LightGBM), and through the estimators
 ("estimator": ``BoostRegressor`` / ``BoostClassifier`` with their defaults: the init
 score, and for XGBoost ``min_child_weight = loss.newton_scale``). Ratios are
 boostobj / built-in on the same split; < 1 is better than the built-in.
@@ -47,6 +49,7 @@ from boostobj import (
     PseudoHuber,
     Quantile,
 )
+from boostobj.base import ScaledRobustLoss
 
 
 @dataclass
@@ -137,6 +140,8 @@ def fit_predict_boostobj(
     common = {"n_estimators": data.n_estimators, "learning_rate": data.learning_rate}
     X, y = data.X, data.y
     classify = loss.binary_labels
+    if with_init:  # the README recipe: the loss fitted to the labels, from its init score
+        loss = loss.fitted_to(y[train])
     init = loss.init_score(y[train]) if with_init else 0.0
     if backend == "xgboost":
         model_class = xgb.XGBClassifier if classify else xgb.XGBRegressor
@@ -297,14 +302,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller data, fewer trees")
     parser.add_argument("--out", help="also write the markdown tables to this file")
+    parser.add_argument(
+        "--newton-scale",
+        type=float,
+        help="override the secant/Hunter-Lange losses' newton_scale (default 1e6)",
+    )
+    parser.add_argument(
+        "--target-scale", type=float, default=1.0, help="multiply the regression targets"
+    )
     args = parser.parse_args()
+    if args.newton_scale is not None:
+        ScaledRobustLoss.secant_newton_scale = Quantile.newton_scale = args.newton_scale
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
     lines = [
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}; Python "
         f"{platform.python_version()}, xgboost {xgb.__version__}, lightgbm {lgb.__version__},"
         f" scikit-learn {sklearn.__version__}, numpy {np.__version__}. "
-        f"Command: `python benchmarks/bench_quality.py{' --quick' if args.quick else ''}`.",
+        f"Command: `python {' '.join(sys.argv)}`.",
         "",
         "### Robust regression: test MAE / built-in L1 MAE (`reg:absoluteerror`, `l1`)",
         "",
@@ -312,6 +327,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
     ]
     regression = regression_datasets(args.quick)
+    for data in regression:
+        data.y = data.y * args.target_scale
     for data in regression:
         lines += robust_rows(data)
         print(f"robust {data.name} done", file=sys.stderr, flush=True)

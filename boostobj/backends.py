@@ -188,7 +188,9 @@ def training_config(
         seed=seed,
         n_outputs=int(init_score.size) if init_score.ndim else 1,
     )
-    for name, value in library.curvature_defaults(loss.newton_scale).items():
+    for name, value in library.curvature_defaults(
+        loss.newton_scale * loss.max_row_curvature
+    ).items():
         config.setdefault(name, value)
     return config
 
@@ -228,9 +230,10 @@ class Backend(ABC):
             config["num_class"] = n_outputs
         return config
 
-    def curvature_defaults(self, newton_scale: float) -> dict[str, Any]:
-        """Defaults, unless the user sets them, for limits counted in Hessian units: the
-        adapters hand the library Hessians times ``loss.newton_scale``."""
+    def curvature_defaults(self, row_hessian: float) -> dict[str, Any]:
+        """Defaults, unless the user sets them, for limits counted in Hessian units;
+        ``row_hessian`` is the largest Hessian one row hands the library
+        (``loss.newton_scale * loss.max_row_curvature``)."""
         return {}
 
     @abstractmethod
@@ -287,13 +290,14 @@ class XGBoostBackend(Backend):
     def device_parameters(self, device: str) -> dict[str, Any]:
         return {"device": device}
 
-    def curvature_defaults(self, newton_scale: float) -> dict[str, Any]:
-        """``min_child_weight=1`` in the loss's own curvature units, i.e. one effective
-        sample: the secant curvature is 1 for a residual within the loss's scale and
-        s/|r| for an outlier, so a lone outlier cannot have a leaf of its own (as with
-        XGBoost's own squared error, whose Hessian is 1 per sample). LightGBM needs no
-        such default: its ``min_data_in_leaf=20`` counts rows."""
-        return {"min_child_weight": newton_scale}
+    def curvature_defaults(self, row_hessian: float) -> dict[str, Any]:
+        """``min_child_weight`` = one row's largest Hessian, i.e. one effective sample:
+        the secant curvature is at its largest for a residual within the loss's scale
+        (or its ``residual_floor``) and s/|r| for an outlier, so a lone outlier cannot
+        have a leaf of its own (as with XGBoost's own squared error, whose Hessian is 1
+        per sample). LightGBM needs no such default: its ``min_data_in_leaf=20`` counts
+        rows."""
+        return {"min_child_weight": row_hessian}
 
     def parameters(self, params: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         config = super().parameters(params, **kwargs)

@@ -25,7 +25,12 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from array_api_compat import array_namespace, is_numpy_namespace
 
-from boostobj._validation import check_labels, check_sample_weight
+from boostobj._validation import (
+    check_choice,
+    check_labels,
+    check_non_negative,
+    check_sample_weight,
+)
 from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, row_sum, softmax_parts
 
 #: Smallest Hessian handed to a booster. XGBoost's own ``binary:logistic`` floors its
@@ -37,6 +42,12 @@ HESSIAN_FLOOR = 1e-16
 #: ``row_blocks``): 131,072 float32 or 65,536 float64 values, fastest on 1,000,000 rows
 #: (benchmarks/bench_kernels.py; BENCHMARKS.md).
 BLOCK_BYTES = 1 << 19
+
+#: Fraction of the labels' median absolute deviation that ``Loss.fitted_to`` takes as
+#: the residual below which a majorizer's curvature stops growing (``residual_floor``
+#: of the robust losses, ``epsilon`` of ``Quantile``). Measured in BENCHMARKS.md
+#: ("Curvature floor"): 0.1-0.3 all beat the tight majorizer from the init score.
+RESIDUAL_FLOOR_FRACTION = 0.2
 
 #: Attribute under which ``boostobj.adapters.output_buffers`` keeps a loss's reusable
 #: gradient and Hessian arrays: a cache, not state (see ``Loss.__getstate__``).
@@ -69,6 +80,10 @@ class Loss(ABC):
     #: every boosting round optimizes the same objective.
     newton_scale: ClassVar[float] = 1.0
 
+    #: The largest Hessian one row gets (before ``newton_scale``): what XGBoost's
+    #: ``min_child_weight`` is counted in when the estimators default it to one row.
+    max_row_curvature: float = 1.0
+
     #: Every concrete loss by ``name``; filled in by ``__init_subclass__``.
     registry: ClassVar[dict[str, type[Loss]]] = {}
 
@@ -89,6 +104,13 @@ class Loss(ABC):
     @abstractmethod
     def init_score(self, y_true: Any, sample_weight: Any = None) -> Any:
         """The constant raw prediction that minimizes the (weighted) mean loss."""
+
+    def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
+        """This loss with its data-dependent curvature settings (those left ``None``)
+        fixed from the training labels; the estimators train this. The loss itself (its
+        value, gradient and minimizer) does not change. Losses without such settings
+        return ``self``."""
+        return self
 
     # --------------------------------------------------------------- public API
     def value(self, y_true: Any, raw_prediction: Any) -> Any:
@@ -322,6 +344,18 @@ class ScaledRobustLoss(Loss):
     - Hessian, ``hessian="exact"``: ``f''(u)``, floored at ``HESSIAN_FLOOR``. It vanishes
       for ``|r| >> s`` (exponentially for log-cosh, identically for Huber), which stalls
       boosting on targets far from the starting score; kept for comparison.
+
+    ``residual_floor`` (secant only): residuals smaller than it get the secant curvature
+    of a residual of that size, ``ψ(τ)/τ``. Why: near the fit, with a scale ``s`` far
+    below the noise (the defaults, on a target in the thousands), rows with residuals
+    near 0 carry curvature up to 1 against ``s/|r|`` for the others, dominate every
+    leaf's Hessian sum and shorten its step by about ``log(noise / s)``: boosting from
+    the init score crawls (BENCHMARKS.md). Only the curvature changes — the gradient is
+    exact, so the fixed point is the loss's minimizer — but below ``τ`` the quadratic no
+    longer majorizes the loss, so a step may overshoot there (the learning rate damps
+    it). ``None`` (default) is the tight secant (``τ = 0``) when the loss is used as an
+    objective directly; the estimators set ``τ`` from the training labels
+    (``fitted_to``).
     """
 
     hessian_choices: ClassVar[tuple[str, ...]] = ("secant", "exact")
@@ -359,11 +393,38 @@ class ScaledRobustLoss(Loss):
         s = self._scale
         return (s * s) * self._f(xp, (raw - y) / s)
 
+    def _set_curvature(self, hessian: str, residual_floor: Any) -> None:
+        """Validate and set the constructor's ``hessian`` and ``residual_floor``."""
+        self.hessian = check_choice("hessian", hessian, self.hessian_choices)
+        if residual_floor is not None:
+            if self.hessian != "secant":
+                raise ValueError("residual_floor applies to hessian='secant' only")
+            residual_floor = check_non_negative("residual_floor", residual_floor)
+        self.residual_floor = residual_floor
+
+    @property
+    def max_row_curvature(self) -> float:  # type: ignore[override]
+        """1, or with a floor τ beyond the quadratic zone the secant curvature at τ."""
+        if not self.residual_floor:
+            return 1.0
+        at = self.residual_floor / self._scale
+        return min(1.0, float(self._df(np, np.float64(at))) / at)
+
+    def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
+        if self.hessian != "secant" or self.residual_floor is not None:
+            return self
+        params = self.constructor_params()
+        params["residual_floor"] = typical_residual(y_true, sample_weight)
+        return type(self)(**params)
+
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         s = self._scale
         u = (raw - y) / s
         slope = self._df(xp, u)
-        if self.hessian == "secant":
+        if self.hessian == "secant" and self.residual_floor:
+            at = xp.maximum(xp.abs(u), self.residual_floor / s)  # f'(u)/u is even in u
+            curvature = self._df(xp, at) / at
+        elif self.hessian == "secant":
             # f'(u)/u -> f''(0) = 1 as u -> 0. With z = 1 where u = 0 (else 0) and f'(0) = 0
             # (f' is odd), (f'(u) + z) / (u + z) is f'(u)/u, and 1/1 at u = 0: no branch.
             at_zero = xp.astype(u == 0, u.dtype)
@@ -404,6 +465,15 @@ def weighted_quantile(y: Any, weight: Any, alpha: float) -> float:
     cumulative = np.cumsum(weight[order])
     index = int(np.searchsorted(cumulative, alpha * cumulative[-1], side="left"))
     return float(y[order][min(index, y.size - 1)])
+
+
+def typical_residual(y_true: Any, sample_weight: Any = None) -> float:
+    """``RESIDUAL_FLOOR_FRACTION`` times the weighted median absolute deviation of the
+    labels: a residual size on the labels' own scale, from the labels alone (so it is the
+    same on every Dask worker when computed on the client from all of them)."""
+    y, weight = host_labels_weights(y_true, sample_weight)
+    deviation = np.abs(y - weighted_quantile(y, weight, 0.5))
+    return RESIDUAL_FLOOR_FRACTION * weighted_quantile(deviation, weight, 0.5)
 
 
 def host_labels_weights(y_true: Any, sample_weight: Any, binary: bool = False) -> tuple[Any, Any]:

@@ -267,10 +267,13 @@ class _DaskEstimator(_BoostEstimator):
         sample_weight: _Column | None,
         evals: list[tuple[Any, Any, Any]],
         early_stopping_rounds: int | None,
-    ) -> None:
+    ) -> list[Loss]:
+        """As on one machine; ``fitted_to`` and ``init_score`` read all the labels on the
+        client, so every worker trains the same loss from the same start."""
         options = self._training_options()
         host_weight = None if sample_weight is None else sample_weight.client
         workers_weight = None if sample_weight is None else sample_weight.workers
+        losses = [loss.fitted_to(y.client, host_weight) for loss in losses]
         self.boosters_ = [
             train_dask_booster(
                 loss,
@@ -282,6 +285,7 @@ class _DaskEstimator(_BoostEstimator):
             )
             for loss in losses
         ]
+        return losses
 
     def _per_partition(
         self, method: Callable[..., Any], X: Any, columns: int | None, dtype: Any

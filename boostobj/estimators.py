@@ -214,9 +214,11 @@ class _BoostEstimator(BaseEstimator):
         sample_weight: np.ndarray | None,
         evals: list[tuple[Any, Any, Any]],
         early_stopping_rounds: int | None,
-    ) -> None:
-        """Fit one booster per loss; sets ``boosters_``."""
+    ) -> list[Loss]:
+        """Fit one booster per loss, each ``loss.fitted_to`` the training labels; sets
+        ``boosters_`` and returns the fitted losses."""
         options = self._training_options()
+        losses = [loss.fitted_to(y, sample_weight) for loss in losses]
         self.boosters_ = [
             train_booster(
                 loss,
@@ -229,6 +231,7 @@ class _BoostEstimator(BaseEstimator):
             )
             for loss in losses
         ]
+        return losses
 
     def _raw_predict(self, X: Any) -> np.ndarray:
         """Raw margin of the (single) booster on validated ``X``."""
@@ -305,7 +308,9 @@ class BoostRegressor(RegressorMixin, _BoostEstimator):
     Attributes
     ----------
     loss_ : Loss
-        The loss trained.
+        The loss trained: ``loss.fitted_to`` the training labels, i.e. with the curvature
+        settings left None (``residual_floor`` of the robust losses, ``epsilon`` of
+        ``Quantile``) set from them.
     boosters_ : list of TrainedBooster
         One booster, with its ``init_score``, ``best_iteration`` and ``evals_result``.
     n_features_in_, feature_names_in_ : as in scikit-learn.
@@ -343,7 +348,7 @@ class BoostRegressor(RegressorMixin, _BoostEstimator):
         X, y, sample_weight, evals = self._validate_fit_data(
             X, y, sample_weight, eval_set, eval_sample_weight, early_stopping_rounds
         )
-        self._train([self.loss_], X, y, sample_weight, evals, early_stopping_rounds)
+        (self.loss_,) = self._train([self.loss_], X, y, sample_weight, evals, early_stopping_rounds)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -436,7 +441,7 @@ class BoostClassifier(ClassifierMixin, _BoostEstimator):
                 f"{n_classes} classes; "
                 f"use a multiclass loss ({multiclass})"
             )
-        self._train([self.loss_], X, y, sample_weight, evals, early_stopping_rounds)
+        (self.loss_,) = self._train([self.loss_], X, y, sample_weight, evals, early_stopping_rounds)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -479,8 +484,9 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
         Strictly increasing quantile levels in (0, 1).
     backend, n_estimators, learning_rate, device, random_state, **backend_params :
         As in ``BoostRegressor``.
-    epsilon : float, default=1.0
-        Smoothing of the quantile loss's curvature (see ``boostobj.Quantile``).
+    epsilon : float or None, default=None
+        Smoothing of the quantile loss's curvature (see ``boostobj.Quantile``); None:
+        set from the training labels (``Quantile.fitted_to``).
     conformal : bool, default=False
         If True, ``fit`` holds out ``calibration_size`` of the rows, fits on the rest and
         calls ``calibrate`` on the held-out rows (split conformal, Romano et al. 2019).
@@ -494,6 +500,7 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
     Attributes
     ----------
     alphas_ : ndarray of shape (n_alphas,)
+    losses_ : list of Quantile, one per alpha: the losses trained, with their epsilon.
     boosters_ : list of TrainedBooster, one per alpha.
     conformal_offsets_ : dict
         ``{(alpha_low, alpha_high): offset}`` from ``calibrate`` (empty before it): the
@@ -510,7 +517,7 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
         device: str = "cpu",
         random_state: Any = None,
         *,
-        epsilon: float = 1.0,
+        epsilon: float | None = None,
         conformal: bool = False,
         calibration_size: float | int = 0.25,
         **backend_params: Any,
@@ -550,7 +557,7 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
         rows, then ``calibrate`` on the rest (unweighted: the coverage guarantee is for
         exchangeable, unweighted rows)."""
         self.alphas_ = _check_alphas(self.alphas)
-        epsilon = check_positive("epsilon", self.epsilon)
+        epsilon = None if self.epsilon is None else check_positive("epsilon", self.epsilon)
         X, y, sample_weight, evals = self._validate_fit_data(
             X, y, sample_weight, eval_set, eval_sample_weight, early_stopping_rounds
         )
@@ -567,7 +574,7 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
             if sample_weight is not None:
                 sample_weight = sample_weight[fit_rows]
         losses = [Quantile(alpha=float(alpha), epsilon=epsilon) for alpha in self.alphas_]
-        self._train(losses, X, y, sample_weight, evals, early_stopping_rounds)
+        self.losses_ = self._train(losses, X, y, sample_weight, evals, early_stopping_rounds)
         if self.conformal:
             self._calibrate(X_calibration, y_calibration)
         return self

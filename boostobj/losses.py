@@ -38,6 +38,7 @@ from boostobj.base import (
     check_class_weights,
     class_totals,
     host_labels_weights,
+    typical_residual,
     weighted_quantile,
 )
 from boostobj.links import sigmoid, softplus
@@ -95,9 +96,11 @@ class LogCosh(ScaledRobustLoss):
 
     name = "logcosh"
 
-    def __init__(self, scale: float = 1.0, hessian: str = "secant") -> None:
+    def __init__(
+        self, scale: float = 1.0, hessian: str = "secant", residual_floor: float | None = None
+    ) -> None:
         self.scale = check_positive("scale", scale)
-        self.hessian = check_choice("hessian", hessian, self.hessian_choices)
+        self._set_curvature(hessian, residual_floor)
 
     @property
     def _scale(self) -> float:
@@ -126,9 +129,11 @@ class Huber(ScaledRobustLoss):
 
     name = "huber"
 
-    def __init__(self, delta: float = 1.0, hessian: str = "secant") -> None:
+    def __init__(
+        self, delta: float = 1.0, hessian: str = "secant", residual_floor: float | None = None
+    ) -> None:
         self.delta = check_positive("delta", delta)
-        self.hessian = check_choice("hessian", hessian, self.hessian_choices)
+        self._set_curvature(hessian, residual_floor)
 
     @property
     def _scale(self) -> float:
@@ -159,9 +164,11 @@ class PseudoHuber(ScaledRobustLoss):
 
     name = "pseudo_huber"
 
-    def __init__(self, delta: float = 1.0, hessian: str = "secant") -> None:
+    def __init__(
+        self, delta: float = 1.0, hessian: str = "secant", residual_floor: float | None = None
+    ) -> None:
         self.delta = check_positive("delta", delta)
-        self.hessian = check_choice("hessian", hessian, self.hessian_choices)
+        self._set_curvature(hessian, residual_floor)
 
     @property
     def _scale(self) -> float:
@@ -196,16 +203,33 @@ class Quantile(Loss):
     exact pinball one, so the fixed point is the true weighted α-quantile (not the
     smoothed one); the price is that a single step is not guaranteed to decrease the loss
     (it may overshoot the kink), which the learning rate damps. ε (``epsilon``) bounds
-    the curvature of residuals sitting at the kink; ``init_score`` is the weighted
-    α-quantile. Measured against the built-in quantile objectives in BENCHMARKS.md.
+    the curvature of residuals sitting at the kink: ``None`` (default) is ε = 1 when the
+    loss is used as an objective directly, and ε set from the training labels by the
+    estimators (``fitted_to``; why: ``residual_floor`` of the robust losses, in
+    ``ScaledRobustLoss``). ``init_score`` is the weighted α-quantile. Measured against
+    the built-in quantile objectives in BENCHMARKS.md.
     """
 
     name = "quantile"
     newton_scale: ClassVar[float] = ScaledRobustLoss.secant_newton_scale
 
-    def __init__(self, alpha: float = 0.5, epsilon: float = 1.0) -> None:
+    #: ε of a ``Quantile`` whose ``epsilon`` is None, used as an objective directly.
+    default_epsilon: ClassVar[float] = 1.0
+
+    def __init__(self, alpha: float = 0.5, epsilon: float | None = None) -> None:
         self.alpha = check_open_interval("alpha", alpha)
-        self.epsilon = check_positive("epsilon", epsilon)
+        self.epsilon = None if epsilon is None else check_positive("epsilon", epsilon)
+
+    @property
+    def max_row_curvature(self) -> float:  # type: ignore[override]
+        """1 / (2ε): the curvature of a residual at the kink."""
+        return 0.5 / (self.default_epsilon if self.epsilon is None else self.epsilon)
+
+    def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
+        if self.epsilon is not None:
+            return self
+        epsilon = typical_residual(y_true, sample_weight) or self.default_epsilon
+        return Quantile(self.alpha, epsilon)
 
     def _value(self, xp: Any, y: Any, raw: Any) -> Any:
         r = y - raw
@@ -214,7 +238,8 @@ class Quantile(Loss):
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         r = raw - y
         gradient = xp.astype(r > 0, raw.dtype) - self.alpha  # 1 - α if r > 0 else -α
-        return gradient, 0.5 / (self.epsilon + xp.abs(r))
+        epsilon = self.default_epsilon if self.epsilon is None else self.epsilon
+        return gradient, 0.5 / (epsilon + xp.abs(r))
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
         y, weight = host_labels_weights(y_true, sample_weight)

@@ -33,16 +33,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     X_test, truth_test = data.X[n_train:], data.truth[n_train:]
 
     # A callable objective starts XGBoost at 0.5 and LightGBM at 0: hand both the
-    # loss's own starting score (the log-cosh M-estimate of location of y).
-    init = logcosh_obj.init_score(y_train)
+    # loss's own starting score (the log-cosh M-estimate of location of y), with the
+    # loss fitted to the labels (its curvature floor, README "Hessians").
+    loss = logcosh_obj.fitted_to(y_train)
+    init = loss.init_score(y_train)
     predictions = {
         # The loss hands XGBoost its Hessians times ``newton_scale``; scale
         # ``min_child_weight`` alike, so that, as with squared error, no leaf holds
         # less than one well-fitted sample's curvature (else lone outliers get leaves).
         "xgboost log-cosh": xgb.XGBRegressor(
-            objective=logcosh_obj,
+            objective=loss,
             base_score=init,
-            min_child_weight=logcosh_obj.newton_scale,
+            min_child_weight=loss.newton_scale * loss.max_row_curvature,
             n_estimators=n_trees,
         )
         .fit(X_train, y_train)
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         .predict(X_test),
         # LightGBM returns raw scores with a callable objective: add the start back.
         "lightgbm log-cosh": lgb.LGBMRegressor(
-            objective=logcosh_obj, n_estimators=n_trees, verbose=-1
+            objective=loss, n_estimators=n_trees, verbose=-1
         )
         .fit(X_train, y_train, init_score=np.full(n_train, init))
         .predict(X_test)

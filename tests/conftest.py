@@ -51,6 +51,10 @@ LOSS_CONFIGURATIONS = [
     Huber(delta=0.1),
     PseudoHuber(delta=0.3, hessian="exact"),
     PseudoHuber(delta=4.0),
+    LogCosh(scale=0.5, residual_floor=7.0),
+    Huber(residual_floor=0.5),  # below delta: the curvature is 1 there anyway
+    Huber(delta=0.2, residual_floor=30.0),
+    PseudoHuber(delta=2.0, residual_floor=30.0),
     Quantile(alpha=0.1, epsilon=0.01),
     Quantile(alpha=0.9, epsilon=5.0),
     Focal(gamma=0.5, alpha=0.25),

@@ -189,6 +189,8 @@ def _check_matches_single_machine(
     remote.fit(X_dask, y_dask, **{k: v[0] for k, v in fit.items()})
     local.fit(X, y, **{k: v[1] for k, v in fit.items()})
     assert remote.boosters_[0].init_score == local.boosters_[0].init_score
+    local_weight = fit.get("sample_weight", (None, None))[1]
+    assert remote.loss_ == local.loss_ == loss.fitted_to(y, local_weight)  # all labels
     remote_X_test = X_test
     if isinstance(X_dask, dd.DataFrame):  # fitted with feature names: predict with them
         remote_X_test = pd.DataFrame(X_test, columns=X_dask.columns)

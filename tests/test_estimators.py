@@ -586,13 +586,61 @@ def _xgboost_min_child_weight(model: Any) -> float:
 
 def test_xgboost_min_child_weight_counts_effective_samples() -> None:
     """The adapters scale Hessians by ``newton_scale``, so the XGBoost default
-    ``min_child_weight`` is scaled too (one effective sample), unless the user sets it."""
+    ``min_child_weight`` is scaled too: one effective sample, the largest Hessian of one
+    row (the secant curvature at the fitted loss's residual floor), unless the user sets
+    it."""
     X, y = heteroscedastic_data(500, seed=0)
     y = y + 100 * (np.arange(y.size) % 50 == 0)  # a few outliers
     scaled = BoostRegressor(loss="logcosh", max_depth=6, **FAST).fit(X, y)
-    assert _xgboost_min_child_weight(scaled) == LogCosh().newton_scale
+    floor = scaled.loss_.residual_floor
+    one_row = LogCosh().newton_scale * min(1.0, np.tanh(floor) / floor)  # ψ(τ)/τ, s = 1
+    assert _xgboost_min_child_weight(scaled) == pytest.approx(one_row, rel=1e-6)
+    quantile = QuantileRegressor(alphas=(0.5,), **FAST).fit(X, y)
+    one_row_at_kink = Quantile.newton_scale / (2 * quantile.losses_[0].epsilon)
+    assert _xgboost_min_child_weight(quantile) == pytest.approx(one_row_at_kink, rel=1e-6)
     unscaled = BoostRegressor(loss="logcosh", max_depth=6, min_child_weight=1, **FAST).fit(X, y)
     assert _xgboost_min_child_weight(unscaled) == 1
     assert not np.allclose(scaled.predict(X), unscaled.predict(X))
     logistic = BoostClassifier(loss="logistic", **FAST).fit(X, (y > np.median(y)).astype(int))
     assert _xgboost_min_child_weight(logistic) == 1  # newton_scale 1: XGBoost's default
+
+
+# ----------------------------------------------------------- curvature from the labels
+def test_estimators_train_the_loss_fitted_to_the_labels() -> None:
+    X, y = regression_data(offset=100.0)
+    weight = np.random.default_rng(3).uniform(0.5, 2.0, size=y.shape[0])
+    model = BoostRegressor(loss=Huber(delta=0.5), **FAST).fit(X, y, sample_weight=weight)
+    assert model.loss_ == Huber(delta=0.5).fitted_to(y, weight)
+    assert model.loss_.residual_floor > 0
+    kept = BoostRegressor(loss=LogCosh(residual_floor=0.0), **FAST).fit(X, y)
+    assert kept.loss_ == LogCosh(residual_floor=0.0)  # a value the user set stays
+    quantiles = QuantileRegressor(alphas=(0.1, 0.9), **FAST).fit(X, y)
+    assert quantiles.losses_ == [Quantile(a).fitted_to(y) for a in (0.1, 0.9)]
+    fixed = QuantileRegressor(alphas=(0.1, 0.9), epsilon=2.0, **FAST).fit(X, y)
+    assert [loss.epsilon for loss in fixed.losses_] == [2.0, 2.0]
+
+
+def offset_heavy_tailed_data(n: int, seed: int) -> tuple[Any, Any, Any]:
+    """``(X, y, truth)``: target mean 5000, signal spread 1000, Student-t(2) noise of
+    scale 300 (the offset data of benchmarks/bench_quality.py)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    truth = 5000 + 1000 * (X[:, 0] + np.sin(2 * X[:, 1]) + X[:, 2] * X[:, 3]) / 1.6
+    return X, truth + 300 * rng.standard_t(2, size=n), truth
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_curvature_floor_keeps_boosting_from_the_init_score_fast(backend: str) -> None:
+    """From the init score, with noise far above the loss's scale, the tight secant
+    (``residual_floor=0``) leaves the model short of the truth after the same trees;
+    the floor the estimator sets from the labels gets much closer."""
+    X, y, _ = offset_heavy_tailed_data(4000, seed=0)
+    X_test, _, truth = offset_heavy_tailed_data(2000, seed=1)
+    settings = {"backend": backend, "n_estimators": 100, "n_jobs": 1}
+    errors = {
+        name: np.mean(
+            np.abs(BoostRegressor(loss=loss, **settings).fit(X, y).predict(X_test) - truth)
+        )
+        for name, loss in (("floor", LogCosh()), ("tight", LogCosh(residual_floor=0.0)))
+    }
+    assert errors["floor"] < 0.8 * errors["tight"], errors

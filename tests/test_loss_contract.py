@@ -27,6 +27,7 @@ from boostobj import (
     Loss,
     PseudoHuber,
     Quantile,
+    Softmax,
     SquaredError,
     exponential_obj,
     focal_obj,
@@ -74,7 +75,10 @@ def test_repr_is_readable_and_evaluates_to_equal_loss(loss):
         (LogCosh(), LogCosh(hessian="exact"), False),
         (LogCosh(), Huber(), False),
         (Huber(delta=1.5), PseudoHuber(delta=1.5), False),
-        (Quantile(), Quantile(alpha=0.5, epsilon=1.0), True),
+        (Quantile(), Quantile(alpha=0.5, epsilon=None), True),
+        (Quantile(), Quantile(alpha=0.5, epsilon=1.0), False),  # fitted_to differs
+        (LogCosh(), LogCosh(residual_floor=None), True),
+        (LogCosh(), LogCosh(residual_floor=0.0), False),
         (Quantile(alpha=0.5), Quantile(alpha=0.9), False),
         (Quantile(epsilon=1.0), Quantile(epsilon=2.0), False),
         (Focal(), Focal(gamma=2, alpha=None), True),
@@ -121,7 +125,62 @@ INVALID_PARAMETERS = [
         for cls in (LogCosh, Huber, PseudoHuber)
         for value in ["newton", None]
     ],
+    *[
+        (cls, "residual_floor", value)
+        for cls in (LogCosh, Huber, PseudoHuber)
+        for value in [-1.0, math.nan, math.inf, True, "1"]
+    ],
 ]
+
+
+def test_residual_floor_needs_the_secant_hessian():
+    with pytest.raises(ValueError, match="residual_floor applies to hessian='secant'"):
+        Huber(hessian="exact", residual_floor=1.0)
+
+
+# ------------------------------------------------------------------------ fitted_to
+FITTED_LABELS = np.array([10.0, 20.0, 30.0, 40.0, 1000.0])  # median 30, MAD 10
+
+
+@pytest.mark.parametrize("loss", [LogCosh(scale=2.0), Huber(), PseudoHuber(delta=0.5)], ids=repr)
+def test_fitted_to_sets_the_residual_floor_from_the_labels(loss):
+    fitted = loss.fitted_to(FITTED_LABELS)
+    assert fitted == type(loss)(**{**loss.constructor_params(), "residual_floor": 2.0})
+    assert loss.residual_floor is None  # the loss itself is left as it was
+    # Weighted: weight 3 on 1000 moves the median to 40 and the MAD to 30.
+    weighted = loss.fitted_to(FITTED_LABELS, np.array([1, 1, 1, 1, 3.0]))
+    assert weighted.residual_floor == pytest.approx(0.2 * 30.0)
+
+
+def test_fitted_to_keeps_settings_the_user_made():
+    assert LogCosh(residual_floor=0.0).fitted_to(FITTED_LABELS).residual_floor == 0.0
+    exact = LogCosh(hessian="exact")
+    assert exact.fitted_to(FITTED_LABELS) is exact
+    assert Quantile(0.9, epsilon=3.0).fitted_to(FITTED_LABELS).epsilon == 3.0
+
+
+def test_quantile_fitted_to_sets_epsilon():
+    assert Quantile(0.9).fitted_to(FITTED_LABELS) == Quantile(0.9, epsilon=2.0)
+    constant = np.full(7, 5.0)  # MAD 0: epsilon must stay positive
+    assert Quantile(0.9).fitted_to(constant).epsilon == Quantile.default_epsilon
+
+
+@pytest.mark.parametrize("loss", [Logistic(), SquaredError(), Softmax()], ids=repr)
+def test_fitted_to_is_the_identity_without_curvature_settings(loss):
+    assert loss.fitted_to(np.array([0.0, 1.0, 1.0])) is loss
+
+
+def test_residual_floor_changes_the_hessian_only():
+    """Below the floor the curvature is ψ(τ)/τ, above it the tight secant; the gradient
+    and the value do not change."""
+    y = np.zeros(5)
+    raw = np.array([-20.0, -3.0, 0.0, 1.0, 50.0])
+    plain, floored = Huber(), Huber(residual_floor=10.0)
+    np.testing.assert_array_equal(floored.value(y, raw), plain.value(y, raw))
+    (g0, h0), (g1, h1) = plain.gradient_hessian(y, raw), floored.gradient_hessian(y, raw)
+    np.testing.assert_array_equal(g1, g0)
+    np.testing.assert_allclose(h0, [1 / 20, 1 / 3, 1, 1, 1 / 50])
+    np.testing.assert_allclose(h1, [1 / 20, 1 / 10, 1 / 10, 1 / 10, 1 / 50])
 
 
 @pytest.mark.parametrize(("cls", "name", "value"), INVALID_PARAMETERS, ids=repr)

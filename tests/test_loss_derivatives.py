@@ -125,6 +125,16 @@ def _focal_reweighted_logistic(value: mpmath.mpf, y: mpmath.mpf, raw: mpmath.mpf
     return value / mpmath.log1p(mpmath.exp(-margin)) * q * miss
 
 
+def _secant_curvature(loss: Loss, t: mpmath.mpf) -> mpmath.mpf:
+    """ψ(t)/t of a robust loss, from its documented gradient ψ, at a residual t > 0."""
+    match loss:
+        case LogCosh():
+            return loss.scale * mpmath.tanh(t / loss.scale) / t
+        case Huber():
+            return min(mpmath.mpf(1), loss.delta / t)
+    return 1 / mpmath.sqrt(1 + (t / loss.delta) ** 2)  # PseudoHuber
+
+
 def _expected_hessian(
     loss: Loss, y: mpmath.mpf, raw: mpmath.mpf, value: mpmath.mpf, first: Any, second: Any
 ) -> mpmath.mpf | None:
@@ -133,11 +143,14 @@ def _expected_hessian(
     r = raw - y
     match loss:
         case LogCosh() | Huber() | PseudoHuber() if loss.hessian == "secant":
+            if abs(r) < (loss.residual_floor or 0):
+                return _secant_curvature(loss, mpmath.mpf(loss.residual_floor))
             if r == 0:
                 return mpmath.mpf(1)  # ψ(r)/r -> L''(0) = 1
             return None if first is None else first / r  # ψ(r) / r
         case Quantile():
-            return 1 / (2 * (loss.epsilon + abs(r)))
+            epsilon = loss.default_epsilon if loss.epsilon is None else loss.epsilon
+            return 1 / (2 * (epsilon + abs(r)))
         case Exponential() if (mpmath.mpf(0.5) - y) * raw > loss.exponent_cap:
             return mpmath.exp(loss.exponent_cap) / 4  # the capped exponent's curvature
         case Focal():
