@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         .fit(X_train, y_train)
         .predict(X_test),
         # LightGBM returns raw scores with a callable objective: add the start back.
-        "lightgbm log-cosh": lgb.LGBMRegressor(
-            objective=loss, n_estimators=n_trees, verbose=-1
-        )
+        "lightgbm log-cosh": lgb.LGBMRegressor(objective=loss, n_estimators=n_trees, verbose=-1)
         .fit(X_train, y_train, init_score=np.full(n_train, init))
         .predict(X_test)
         + init,
