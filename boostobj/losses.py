@@ -221,9 +221,14 @@ class Quantile(Loss):
         self.epsilon = None if epsilon is None else check_positive("epsilon", epsilon)
 
     @property
+    def _epsilon(self) -> float:
+        """The ε in use: ``epsilon``, or ``default_epsilon`` when it is None."""
+        return self.default_epsilon if self.epsilon is None else self.epsilon
+
+    @property
     def max_row_curvature(self) -> float:  # type: ignore[override]
         """1 / (2ε): the curvature of a residual at the kink."""
-        return 0.5 / (self.default_epsilon if self.epsilon is None else self.epsilon)
+        return 0.5 / self._epsilon
 
     def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
         if self.epsilon is not None:
@@ -238,8 +243,7 @@ class Quantile(Loss):
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
         r = raw - y
         gradient = xp.astype(r > 0, raw.dtype) - self.alpha  # 1 - α if r > 0 else -α
-        epsilon = self.default_epsilon if self.epsilon is None else self.epsilon
-        return gradient, 0.5 / (epsilon + xp.abs(r))
+        return gradient, 0.5 / (self._epsilon + xp.abs(r))
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
         y, weight = host_labels_weights(y_true, sample_weight)
