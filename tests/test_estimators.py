@@ -342,7 +342,7 @@ def test_conformal_coverage_on_held_out_data_is_at_least_nominal() -> None:
 def test_conformal_repairs_an_overfitted_model_on_held_out_data(backend: str) -> None:
     X, y = heteroscedastic_data(1000, seed=0)
     X_test, y_test = heteroscedastic_data(3000, seed=1)
-    options = {"backend": backend, "n_estimators": 200, "learning_rate": 0.3, "n_jobs": 1}
+    options = {"backend": backend, "n_estimators": 100, "learning_rate": 0.3, "n_jobs": 1}
     raw = QuantileRegressor(**options).fit(X[:500], y[:500])
     calibrated = QuantileRegressor(conformal=True, calibration_size=0.5, random_state=0, **options)
     calibrated.fit(X, y)
