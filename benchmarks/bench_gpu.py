@@ -30,7 +30,14 @@ import time
 from typing import Any
 
 import numpy as np
-from bench_training_speed import LOSS_CASES, Trainer, environment, make_data, summarize
+from bench_training_speed import (
+    DEFAULT_LOSSES,
+    LOSS_CASES,
+    Trainer,
+    case_data,
+    environment,
+    summarize,
+)
 
 from boostobj import Loss
 
@@ -67,7 +74,7 @@ def training_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     for rows in args.rows:
         for name in args.losses:
             case = LOSS_CASES[name]
-            X, y = make_data(rows, args.features, case.loss.binary_labels)
+            X, y = case_data(case, rows, args.features)
             init = float(case.loss.init_score(y))
             trainer = Trainer("xgboost", "train", X, y, init, args.rounds, args.threads, "cuda")
             variants = {
@@ -136,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (host objective)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=list(LOSS_CASES))
+    parser.add_argument("--losses", nargs="+", choices=DEFAULT_LOSSES, default=DEFAULT_LOSSES)
     parser.add_argument("--kernel-rows", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     import cupy

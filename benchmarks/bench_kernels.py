@@ -6,13 +6,15 @@ writes as much memory as the call must (prediction and labels in, gradient and H
 out). Variants, timed interleaved (every variant of every case once per repetition) and
 reported as the minimum and median over ``--repeats`` repetitions:
 
-- ``out``: ``gradient_hessian(y, raw, gradient_out=g, hessian_out=h)``, buffers reused:
-  the steady state of a training run;
+- ``out``: ``gradient_hessian(y, raw, gradient_out=g, hessian_out=h)``, buffers reused
+  and laid out as the objective hands them to the libraries (column-major for (n, K)
+  logits, ``boostobj.adapters.output_buffers``): the steady state of a training run;
 - ``fresh``: ``gradient_hessian(y, raw)``, new output arrays each call;
 - ``whole``: like ``out`` but evaluated on whole arrays instead of blocks of rows
   (``boostobj.base.BLOCK_BYTES`` set above the array size): what blocking saves.
 
-Multiclass losses (Softmax) run on (rows, 3) logits. Rerun:
+Multiclass losses (Softmax) run on (rows, 3) row-major logits, as XGBoost passes them
+(LightGBM's are column-major). Rerun:
 
     python benchmarks/bench_kernels.py            # about a minute on 2 cores
     python benchmarks/bench_kernels.py --rows 100000 --repeats 3 --json kernels.json
@@ -73,11 +75,13 @@ def whole_arrays() -> Any:
 
 def variants(loss: Loss, y: Any, raw: Any) -> dict[str, Callable[[], Any]]:
     """The timed calls of one case, by variant name."""
-    gradient, hessian = np.empty_like(raw), np.empty_like(raw)
+    copies = np.empty_like(raw), np.empty_like(raw)
+    layout = "F" if raw.ndim == 2 else "C"
+    gradient, hessian = np.empty_like(raw, order=layout), np.empty_like(raw, order=layout)
 
     def copy_floor() -> None:
-        np.copyto(gradient, raw)
-        np.copyto(hessian, raw)
+        for copy in copies:
+            np.copyto(copy, raw)
 
     def out() -> Any:
         return loss.gradient_hessian(y, raw, gradient_out=gradient, hessian_out=hessian)

@@ -32,14 +32,21 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from bench_training_speed import LOSS_CASES, Trainer, environment, make_data, objectives
+from bench_training_speed import (
+    DEFAULT_LOSSES,
+    LOSS_CASES,
+    Trainer,
+    case_data,
+    environment,
+    objectives,
+)
 
 
 def measure_child(library: str, api: str, loss: str, variant: str, rows: int, rounds: int) -> None:
     """In the child process: train once, print the measurements as one JSON line."""
     case = LOSS_CASES[loss]
-    X, y = make_data(rows, 20, case.loss.binary_labels)
-    trainer = Trainer(library, api, X, y, float(case.loss.init_score(y)), rounds, threads=2)
+    X, y = case_data(case, rows)
+    trainer = Trainer(library, api, X, y, case.loss.init_score(y), rounds, threads=2)
     objective = objectives(case, library, api)[variant]
     tracemalloc.start()
     baseline, _ = tracemalloc.get_traced_memory()
@@ -66,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--api", choices=["train", "sklearn"], default="train")
     parser.add_argument("--libraries", nargs="+", default=["xgboost", "lightgbm"])
-    parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=list(LOSS_CASES))
+    parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=DEFAULT_LOSSES)
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -10,7 +10,9 @@ minimum and median wall time are reported with their ratio to the built-in:
 
 - ``built-in``: the library's own objective (nearest one for losses it lacks:
   ``LogCosh`` against pseudo-Huber / Huber, ``Quantile`` against the quantile objective,
-  ``Logistic`` against binary logistic);
+  ``Logistic`` against binary logistic, ``Softmax`` against the multiclass softmax:
+  XGBoost's ``multi:softprob`` grows the same trees, LightGBM's ``multiclass`` uses a
+  smaller Hessian factor, K/(K-1) instead of 2);
 - ``numpy``: for squared error only, the objective a new user writes in plain NumPy
   (``preds - labels, ones``), the issue's baseline;
 - ``boostobj``: the loss object as the objective.
@@ -25,6 +27,10 @@ APIs):
     python benchmarks/bench_training_speed.py                     # 100k and 1M rows
     python benchmarks/bench_training_speed.py --rows 100000 --repeats 3 --losses squared_error
     python benchmarks/bench_training_speed.py --rows 1000000 --weighted --losses squared_error
+    python benchmarks/bench_training_speed.py --losses softmax    # 3 classes, not in the default
+
+``softmax`` (3 classes, the target's tertiles; one tree per class and round) runs only
+through the training APIs.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ import numpy as np
 import xgboost as xgb
 
 import boostobj
-from boostobj import LogCosh, Logistic, Loss, Quantile, SquaredError
+from boostobj import LogCosh, Logistic, Loss, Quantile, Softmax, SquaredError
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class LossCase:
     loss: Loss
     xgboost: dict[str, Any]
     lightgbm: dict[str, Any]
+    n_classes: int = 1  #: classes of a multiclass loss (labels 0..K-1), 1 otherwise
 
 
 LOSS_CASES = {
@@ -72,16 +79,32 @@ LOSS_CASES = {
         {"objective": "quantile", "alpha": 0.5},
     ),
     "logistic": LossCase(Logistic(), {"objective": "binary:logistic"}, {"objective": "binary"}),
+    "softmax": LossCase(
+        Softmax(), {"objective": "multi:softprob"}, {"objective": "multiclass"}, n_classes=3
+    ),
 }
+#: The issue's comparisons, run when ``--losses`` is not given.
+DEFAULT_LOSSES = ["squared_error", "logcosh", "quantile", "logistic"]
 
 
-def make_data(rows: int, features: int, binary: bool, seed: int = 0) -> tuple[Any, Any]:
-    """Float32 features and a nonlinear target (0/1 labels when ``binary``)."""
+def make_data(
+    rows: int, features: int, binary: bool, seed: int = 0, n_classes: int = 1
+) -> tuple[Any, Any]:
+    """Float32 features and a nonlinear target (0/1 labels when ``binary``, the target's
+    ``n_classes``-quantile bins 0..K-1 when ``n_classes`` > 1)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rows, features), dtype=np.float32)
     signal = X[:, 0] + np.sin(3 * X[:, 1]) + 0.5 * X[:, 2] * X[:, 3]
     y = signal + 0.5 * rng.standard_normal(rows, dtype=np.float32)
+    if n_classes > 1:
+        edges = np.quantile(y, np.arange(1, n_classes) / n_classes)
+        return X, np.digitize(y, edges).astype(np.float32)
     return X, (y > 0).astype(np.float32) if binary else y.astype(np.float32)
+
+
+def case_data(case: LossCase, rows: int, features: int = 20) -> tuple[Any, Any]:
+    """``make_data`` with the labels ``case``'s loss takes."""
+    return make_data(rows, features, case.loss.binary_labels, n_classes=case.n_classes)
 
 
 def xgboost_params(threads: int, device: str = "cpu") -> dict[str, Any]:
@@ -142,7 +165,7 @@ class Trainer:
         api: str,
         X: Any,
         y: Any,
-        init_score: float,
+        init_score: Any,
         rounds: int,
         threads: int,
         device: str = "cpu",
@@ -150,20 +173,26 @@ class Trainer:
     ) -> None:
         self.library, self.api, self.rounds = library, api, rounds
         self.X, self.y, self.weight = X, y, weight
-        self.margin = np.full(len(y), init_score, dtype=np.float32)
+        init_score = np.asarray(init_score, dtype=np.float32)  # () or (n_classes,)
+        self.margin = np.broadcast_to(init_score, (len(y), *init_score.shape)).copy()
         if library == "xgboost":
             self.params = xgboost_params(threads, device)
-            if api == "train":
-                self.data = xgb.DMatrix(
-                    X, label=y, weight=weight, base_margin=self.margin, nthread=threads
-                )
         else:
             self.params = lightgbm_params(threads)
-            if api == "train":
-                self.data = lgb.Dataset(
-                    X, label=y, weight=weight, init_score=self.margin, params=self.params
-                )
-                self.data.construct()
+        if init_score.ndim:
+            if api != "train":
+                raise ValueError("multiclass losses are benchmarked through the training APIs")
+            self.params["num_class"] = init_score.size
+        if api == "train" and library == "xgboost":
+            self.data = xgb.DMatrix(
+                X, label=y, weight=weight, base_margin=self.margin, nthread=threads
+            )
+        elif api == "train":
+            dataset_params = {k: v for k, v in self.params.items() if k != "num_class"}
+            self.data = lgb.Dataset(
+                X, label=y, weight=weight, init_score=self.margin, params=dataset_params
+            )
+            self.data.construct()
 
     def fit(self, objective: Any, rounds: int | None = None) -> Any:
         """Train with ``objective`` (built-in params or a callable) for ``rounds`` (default:
@@ -191,7 +220,7 @@ class Trainer:
         built-in objectives only and never uses in training when a margin is given.)"""
         if self.library == "xgboost":
             booster = model if self.api == "train" else model.get_booster()
-            zero = np.zeros(len(self.y), dtype=np.float32)
+            zero = np.zeros_like(self.margin)
             return booster.predict(xgb.DMatrix(self.X, base_margin=zero), output_margin=True)
         booster = model if self.api == "train" else model.booster_
         return booster.predict(self.X, raw_score=True)
@@ -245,11 +274,11 @@ def run(args: argparse.Namespace, on_row: Callable[[dict[str, Any]], None]) -> N
     for rows in args.rows:
         for name in args.losses:
             case = LOSS_CASES[name]
-            X, y = make_data(rows, args.features, case.loss.binary_labels)
+            X, y = case_data(case, rows, args.features)
             weight = None
             if args.weighted:
                 weight = np.random.default_rng(1).uniform(0.5, 1.5, rows).astype(np.float32)
-            init_score = float(case.loss.init_score(y, weight))
+            init_score = case.loss.init_score(y, weight)
             for library in args.libraries:
                 trainer = Trainer(
                     library, args.api, X, y, init_score, args.rounds, args.threads, weight=weight
@@ -277,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--api", choices=["train", "sklearn"], default="train")
     parser.add_argument("--libraries", nargs="+", default=["xgboost", "lightgbm"])
-    parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=list(LOSS_CASES))
+    parser.add_argument("--losses", nargs="+", choices=list(LOSS_CASES), default=DEFAULT_LOSSES)
     parser.add_argument(
         "--weighted",
         action="store_true",

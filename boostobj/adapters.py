@@ -97,9 +97,12 @@ _buffers_lock = threading.Lock()
 
 
 def output_buffers(loss: Loss, raw_prediction: Any) -> tuple[Any, Any]:
-    """``LIBRARY_DTYPE`` arrays shaped (and laid out) like a NumPy ``raw_prediction`` for
-    the gradient and Hessian; ``(None, None)`` for other arrays (CuPy: the loss allocates
-    in the prediction's namespace and dtype).
+    """``LIBRARY_DTYPE`` arrays shaped like a NumPy ``raw_prediction`` for the gradient
+    and Hessian; ``(None, None)`` for other arrays (CuPy: the loss allocates in the
+    prediction's namespace and dtype). (n, K) arrays are column-major, whatever the
+    prediction's layout: the multiclass kernels compute column-major blocks
+    (``boostobj.links.columns_contiguous``), LightGBM takes its gradients class by class
+    (``ravel(order="F")``: no copy) and XGBoost reads strided arrays (the same model).
 
     The loss keeps the last pair and hands it out again once no one else holds it: both
     libraries copy (XGBoost) or use (LightGBM) the arrays within the round and drop them,
@@ -109,8 +112,7 @@ def output_buffers(loss: Loss, raw_prediction: Any) -> tuple[Any, Any]:
     The pair is not part of the loss's state (``Loss.__getstate__``)."""
     if not isinstance(raw_prediction, np.ndarray) or not hasattr(sys, "getrefcount"):
         return None, None
-    flags = raw_prediction.flags
-    order = "F" if flags.f_contiguous and not flags.c_contiguous else "C"
+    order = "F" if raw_prediction.ndim == 2 else "C"
     key = (raw_prediction.shape, order)
     with _buffers_lock:
         buffers = loss.__dict__.get(OUTPUT_BUFFERS_ATTRIBUTE)

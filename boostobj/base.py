@@ -20,7 +20,8 @@ import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any, ClassVar, NamedTuple
+from functools import cached_property
+from typing import Any, ClassVar
 
 import numpy as np
 from array_api_compat import array_namespace, is_numpy_namespace
@@ -31,7 +32,14 @@ from boostobj._validation import (
     check_non_negative,
     check_sample_weight,
 )
-from boostobj.links import IdentityLink, LogitLink, SoftmaxLink, row_sum, softmax_parts
+from boostobj.links import (
+    IdentityLink,
+    LogitLink,
+    SoftmaxLink,
+    class_sum,
+    columns_contiguous,
+    softmax_parts,
+)
 
 #: Smallest Hessian handed to a booster. XGBoost's own ``binary:logistic`` floors its
 #: Hessian at the same value (``kRtEps``): a zero Hessian would make a leaf's Newton step
@@ -125,10 +133,7 @@ class Loss(ABC):
         xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
         total = total_weight = 0.0
         for _, y_block, raw_block, weight_block in self._blocks(xp, y, raw, weight):
-            per_sample = self._value(xp, y_block, raw_block)
-            if per_sample.ndim > 1:
-                per_sample = row_sum(xp, per_sample)[:, 0]
-            per_sample = xp.astype(per_sample, xp.float64)
+            per_sample = xp.astype(self._value(xp, y_block, raw_block), xp.float64)
             if weight_block is None:
                 total += float(xp.sum(per_sample))
                 total_weight += per_sample.shape[0]
@@ -241,7 +246,7 @@ class Loss(ABC):
         """``(rows, y, raw, weight)`` per block of rows (see ``row_blocks``): labels and
         weights cast to the prediction's dtype and checked, ``weight`` None if absent."""
         for rows in row_blocks(xp, raw):
-            raw_block = raw[rows]
+            raw_block = columns_contiguous(xp, raw[rows])
             y_block = _as_dtype(xp, y[rows], raw.dtype)
             self._check_label_values(xp, y_block, raw_block)
             weight_block = None
@@ -518,8 +523,8 @@ PRIOR_FLOOR = 1e-15
 
 def check_class_labels(xp: Any, y: Any, n_classes: int) -> None:
     """Raise ValueError unless every label is an integer in ``[0, n_classes)``."""
-    check_labels(xp, y, binary=False)
-    if not bool(xp.all((y >= 0) & (y < n_classes) & (y == xp.floor(y)))):
+    if not bool(xp.all((y >= 0) & (y < n_classes) & (y == xp.floor(y)))):  # False for NaN
+        check_labels(xp, y, binary=False)  # names NaN and infinite labels
         raise ValueError(
             f"y_true must hold integer class labels in [0, {n_classes}) for {n_classes} classes"
         )
@@ -555,20 +560,46 @@ def class_totals(y: Any, weight: Any, n_classes: int) -> Any:
     return np.bincount(y.astype(np.intp), weights=weight, minlength=n_classes)
 
 
-class SoftmaxTerms(NamedTuple):
-    """The softmax of a row of logits and its pieces at the label y, all cancellation-free
-    (see ``boostobj.links.softmax_parts``). Shapes: (n, K), except ``label`` and the last
-    three, (n,)."""
+class SoftmaxTerms:
+    """The softmax of rows of logits and its pieces at the labels y, all cancellation-free
+    (see ``boostobj.links.softmax_parts``). Shapes: (n, K), except ``label`` and the
+    values at the label, (n,). The values at the label and the residual are computed
+    when first used (Softmax's gradient needs none of the former).
 
-    label: Any  #: the label as an integer class index, (n,)
-    is_label: Any  #: one-hot mask of the label, bool
-    log_p: Any
-    p: Any
-    complement: Any  #: 1 - p
-    residual: Any  #: p - onehot(y), the cross-entropy gradient
-    log_q: Any  #: log p_y
-    q: Any  #: p_y, the probability of the true class
-    miss: Any  #: 1 - p_y
+    ``is_label`` is the one-hot label as 0/1 in the logits' dtype: masks enter the
+    formulas as exact 0/1 factors, not ``where`` (see ``softmax_parts``)."""
+
+    def __init__(self, xp: Any, y: Any, raw: Any) -> None:
+        self._xp = xp
+        self.log_p, self.p, self.complement = softmax_parts(xp, raw)
+        classes = xp.arange(raw.shape[1], dtype=raw.dtype)
+        is_label = (classes[:, None] == y[None, :]).T  # class-major, as softmax_parts
+        self.is_label = xp.astype(is_label, raw.dtype)
+        self.label = xp.astype(y, xp.int64)  #: the label as an integer class index
+
+    def at_label(self, values: Any) -> Any:
+        """``values[i, y_i]`` for each row: one nonzero term per row, so exact."""
+        return class_sum(self._xp, self.is_label * values)
+
+    @cached_property
+    def residual(self) -> Any:
+        """p - onehot(y), the cross-entropy gradient, as -(1 - p) at the label."""
+        return self.p * (1 - self.is_label) - self.complement * self.is_label
+
+    @cached_property
+    def log_q(self) -> Any:
+        """log p_y."""
+        return self.at_label(self.log_p)
+
+    @cached_property
+    def q(self) -> Any:
+        """p_y, the probability of the true class."""
+        return self.at_label(self.p)
+
+    @cached_property
+    def miss(self) -> Any:
+        """1 - p_y."""
+        return self.at_label(self.complement)
 
 
 class MulticlassLoss(Loss):
@@ -624,19 +655,6 @@ class MulticlassLoss(Loss):
     def _diagonal_factor(self, n_classes: int) -> float:
         """Factor on the diagonal curvature (see the class docstring)."""
         return 2.0
-
-    @staticmethod
-    def _softmax_terms(xp: Any, y: Any, raw: Any) -> SoftmaxTerms:
-        log_p, p, complement = softmax_parts(xp, raw)
-        is_label = xp.arange(raw.shape[1], dtype=raw.dtype)[None, :] == y[:, None]
-        residual = xp.where(is_label, -complement, p)
-        label = xp.astype(y, xp.int64)
-
-        def at_label(values: Any) -> Any:  # a gather: faster than a masked row sum
-            return xp.take_along_axis(values, label[:, None], axis=1)[:, 0]
-
-        log_q, q, miss = at_label(log_p), at_label(p), at_label(complement)
-        return SoftmaxTerms(label, is_label, log_p, p, complement, residual, log_q, q, miss)
 
 
 class BinaryOrMulticlassLoss(MulticlassLoss, BinaryLoss):

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from array_api_compat import is_numpy_namespace
+
 
 class IdentityLink:
     """Raw margin = prediction (regression losses)."""
@@ -41,53 +44,60 @@ class SoftmaxLink:
                 f"the softmax needs raw predictions of shape (n, K), got shape "
                 f"{tuple(raw_prediction.shape)}"
             )
-        return softmax_parts(xp, raw_prediction)[1]
+        return softmax_parts(xp, columns_contiguous(xp, raw_prediction))[1]
 
     def __repr__(self) -> str:
         return "SoftmaxLink()"
 
 
-def row_max_argmax(xp: Any, x: Any) -> tuple[Any, Any]:
-    """Row maximum of an (n, K) array and the first column holding it, both (n, 1).
-
-    Written as K elementwise passes over columns rather than reductions over axis 1:
-    NumPy reduces a short axis (K of a few) about 30 times slower per element than it
-    runs an elementwise operation (benchmarks/bench_kernels.py, Softmax)."""
-    top = x[:, :1]
-    argmax = xp.zeros(top.shape, dtype=xp.int64)
-    for k in range(1, x.shape[1]):
-        column = x[:, k : k + 1]
-        greater = column > top
-        top = xp.where(greater, column, top)
-        argmax = xp.where(greater, k, argmax)
-    return top, argmax
-
-
-def row_sum(xp: Any, x: Any) -> Any:
-    """Row sums of an (n, K) array as (n, 1), by columns (see ``row_max_argmax``)."""
-    total = x[:, :1]
-    for k in range(1, x.shape[1]):
-        total = total + x[:, k : k + 1]
-    return total
+def columns_contiguous(xp: Any, block: Any) -> Any:
+    """A NumPy (n, K) block with each class's column contiguous, copied column-major if it
+    is not (XGBoost passes row-major predictions, LightGBM column-major ones): the
+    multiclass kernels run on its class-major view (``softmax_parts``), about 10 times
+    faster than on a row-major block (BENCHMARKS.md). Other blocks are returned as they
+    are."""
+    if block.ndim == 2 and is_numpy_namespace(xp) and block.strides[0] != block.itemsize:
+        return np.asfortranarray(block)
+    return block
 
 
 def softmax_parts(xp: Any, x: Any) -> tuple[Any, Any, Any]:
     """``(log p, p, 1 - p)`` for ``p = softmax(x)`` over axis 1, without overflow or
     cancellation (log-sum-exp trick).
 
-    With ``m`` the row maximum, ``e = exp(x - m)`` lies in [0, 1], and ``r`` sums ``e``
-    over every class but one argmax ``a`` (whose ``e`` is 1): ``log p = x - m - log1p(r)``
-    keeps full precision when ``p_a`` is near 1, and ``1 - p_a = r / (1 + r)`` has no
-    cancellation. Every other class has ``p <= 1/2``, so ``1 - p`` is exact there.
+    With ``m`` the row maximum, ``e = exp(x - m)`` lies in [0, 1] and is exactly 1 at a
+    maximum. ``r``, the sum of ``e`` over every class but one maximum, is summed as
+    ``Σ (e - [x = m]) + (number of maxima - 1)``: the terms of the maxima are exact
+    zeros, so ``r`` keeps full precision when it is tiny. With ``S = 1 + r``:
+    ``log p = x - m - log1p(r)``, ``p = e / S`` and ``1 - p = (r + (1 - e)) / S``, which
+    has no cancellation (at a maximum ``1 - e`` is 0 and it is ``r / S``; elsewhere it
+    is at least ``1 / S``).
+
+    Computed on the transposed, class-major view ``x.T`` of shape (K, n): the maximum and
+    the sums over classes are reductions over the outer axis, which NumPy runs as K
+    elementwise passes along n (a reduction over a short inner axis runs about 30 times
+    slower per element), and every (K, n) operation against a per-row (1, n) value has
+    inner loops n long. That is fast when ``x`` is column-major, as ``Loss`` hands NumPy
+    blocks of (n, K) predictions to the kernels (``columns_contiguous``)
+    and as LightGBM passes them; the results are (n, K) views of class-major arrays.
+    Masks enter as 0/1 factors, not ``where``: NumPy's ``where`` branches per element
+    and runs about 10 times slower on masks that change from element to element.
     """
-    top, argmax = row_max_argmax(xp, x)
-    e = xp.exp(x - top)
-    is_argmax = xp.arange(x.shape[1])[None, :] == argmax
-    rest = row_sum(xp, xp.where(is_argmax, 0.0, e))
-    log_p = (x - top) - xp.log1p(rest)
-    p = xp.exp(log_p)
-    complement = xp.where(is_argmax, rest / (1 + rest), 1 - p)
-    return log_p, p, complement
+    xt = x.T
+    shifted = xt - xp.max(xt, axis=0, keepdims=True)
+    e = xp.exp(shifted)
+    is_max = xp.astype(shifted == 0, x.dtype)
+    rest = xp.sum(e - is_max, axis=0, keepdims=True) + (xp.sum(is_max, axis=0, keepdims=True) - 1)
+    total = 1 + rest
+    log_p = shifted - xp.log1p(rest)
+    complement = (rest + (1 - e)) / total
+    return log_p.T, (e / total).T, complement.T
+
+
+def class_sum(xp: Any, x: Any) -> Any:
+    """Sums over the classes (axis 1) of an (n, K) array, shape (n,): a reduction over the
+    outer axis of its class-major view (see ``softmax_parts``)."""
+    return xp.sum(x.T, axis=0)
 
 
 def sigmoid(xp: Any, x: Any) -> Any:

@@ -410,7 +410,7 @@ class Focal(BinaryOrMulticlassLoss):
 
     # --------------------------------------------------------------- multiclass
     def _multiclass_terms(self, xp: Any, y: Any, raw: Any) -> tuple[SoftmaxTerms, Any, Any]:
-        terms = self._softmax_terms(xp, y, raw)
+        terms = SoftmaxTerms(xp, y, raw)
         alpha = self._alpha(raw.shape[1])
         class_weight = 1.0
         if alpha is not None:
@@ -430,7 +430,7 @@ class Focal(BinaryOrMulticlassLoss):
         rho = xp.where(has_miss, t.log_q / safe_miss, -1.0)  # log q / (1 - q)
         focal_weight = class_weight * modulation
         weight = focal_weight * (1 - g * t.q * rho)
-        share = xp.where(t.is_label, 1.0, t.p / safe_miss[:, None])
+        share = t.is_label + (1 - t.is_label) * t.p / safe_miss[:, None]  # 1 at the label
         weight_slope = focal_weight * (g * t.q) * ((1 - g * t.q) * t.log_q + 2 * t.miss)
         softmax_curvature = t.p * t.complement
         exact = weight[:, None] * softmax_curvature + weight_slope[:, None] * (share * share)
@@ -497,10 +497,10 @@ class Softmax(MulticlassLoss):
         return super()._diagonal_factor(n_classes)
 
     def _value(self, xp: Any, y: Any, raw: Any) -> Any:
-        return -self._softmax_terms(xp, y, raw).log_q
+        return -SoftmaxTerms(xp, y, raw).log_q
 
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
-        t = self._softmax_terms(xp, y, raw)
+        t = SoftmaxTerms(xp, y, raw)
         hessian = self._diagonal_factor(raw.shape[1]) * (t.p * t.complement)
         return t.residual, xp.maximum(hessian, HESSIAN_FLOOR)
 

@@ -135,15 +135,19 @@ def test_objective_reuses_float32_outputs_only_when_released(loss: Loss) -> None
     assert fourth_gradient.ctypes.data == address
 
 
-def test_reusable_outputs_follow_the_prediction_layout() -> None:
+def test_multiclass_outputs_are_column_major_whatever_the_prediction_layout() -> None:
     """LightGBM hands multiclass predictions as a Fortran-ordered (n, K) view and ravels
-    the gradient in Fortran order: the outputs share that layout (no copy)."""
+    the gradient in Fortran order; XGBoost hands C-ordered ones and reads strided arrays.
+    The kernels compute column-major blocks: the outputs are column-major for both (no
+    copy for LightGBM) and hold the same numbers."""
     loss = Softmax()
     y, raw, _ = loss_arrays(loss, np.float64, multiclass=True)
-    fortran = np.asfortranarray(raw)
-    gradient, hessian = loss(y, fortran)
-    assert gradient.flags.f_contiguous and hessian.flags.f_contiguous
-    np.testing.assert_allclose(gradient, loss(y, raw)[0], rtol=1e-6)
+    results = [loss(y, layout) for layout in (np.asfortranarray(raw), np.ascontiguousarray(raw))]
+    for gradient, hessian in results:
+        assert gradient.flags.f_contiguous and hessian.flags.f_contiguous
+    for got, want in zip(results[1], loss.gradient_hessian(y, raw), strict=True):
+        np.testing.assert_allclose(got, want.astype(LIBRARY_DTYPE), rtol=1e-6)
+    np.testing.assert_array_equal(results[0][0], results[1][0])
 
 
 def test_kept_outputs_are_not_state() -> None:
