@@ -20,6 +20,12 @@ its built-in (a custom objective never gets it). Rerun:
 
     python benchmarks/bench_overhead.py                   # 1,000,000 rows, 100 rounds
     python benchmarks/bench_overhead.py --weighted
+    python benchmarks/bench_overhead.py --stumps     # one split per tree
+
+``--stumps`` grows one split per tree (XGBoost ``max_depth=1``, LightGBM
+``num_leaves=2``): the tree costs next to nothing, so what remains of the gap between
+"gradients in + tree" and "built-in round" is the libraries' fixed per-round cost of
+taking gradients from Python.
 """
 
 from __future__ import annotations
@@ -105,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--weighted", action="store_true")
+    parser.add_argument("--stumps", action="store_true", help="one split per tree")
     args = parser.parse_args(argv)
     X, y = make_data(args.rows, 20, binary=False)
     weight = None
@@ -113,12 +120,14 @@ def main(argv: list[str] | None = None) -> None:
     init = float(SquaredError().init_score(y, weight))
     print(environment())
     print(f"rows={args.rows:,} rounds={args.rounds} repeats={args.repeats}", end=" ")
-    print(f"weighted={args.weighted}")
+    print(f"weighted={args.weighted} stumps={args.stumps}")
     print("ms per round, minimum over repeats of the per-run mean\n")
     print("| library | step | ms / round | share of the built-in round |")
     print("|---|---|---:|---:|")
     for library, rounds_of in (("xgboost", xgboost_rounds), ("lightgbm", lightgbm_rounds)):
         trainer = Trainer(library, "train", X, y, init, args.rounds, args.threads, weight=weight)
+        if args.stumps:
+            trainer.params.update({"max_depth": 1} if library == "xgboost" else {"num_leaves": 2})
         best: dict[str, float] = {}
         for _ in range(args.repeats):
             custom, builtin = rounds_of(trainer, args.rounds)
