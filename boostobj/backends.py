@@ -188,10 +188,13 @@ def training_config(
         seed=seed,
         n_outputs=int(init_score.size) if init_score.ndim else 1,
     )
-    for name, value in library.curvature_defaults(
-        loss.newton_scale * loss.max_row_curvature
-    ).items():
-        config.setdefault(name, value)
+    row_hessian = loss.newton_scale * loss.max_row_curvature
+    defaults = library.curvature_defaults(row_hessian)
+    if loss.leaf_prior_rows:
+        defaults[library.l2_penalty] = loss.leaf_prior_rows * row_hessian
+    for name, value in defaults.items():
+        if not library.aliases(name) & config.keys():
+            config[name] = value
     return config
 
 
@@ -206,6 +209,12 @@ class Backend(ABC):
     name: ClassVar[str]
     #: Parameter names (with their aliases) that boostobj sets itself.
     reserved: ClassVar[frozenset[str]]
+    #: The library's L2 penalty on leaf values (``Loss.leaf_prior_rows``).
+    l2_penalty: ClassVar[str]
+
+    @abstractmethod
+    def aliases(self, name: str) -> frozenset[str]:
+        """``name`` and the library's other names for the same parameter."""
 
     def parameters(
         self,
@@ -286,6 +295,11 @@ class XGBoostBackend(Backend):
             "early_stopping_rounds",
         }
     )
+
+    l2_penalty = "reg_lambda"
+
+    def aliases(self, name: str) -> frozenset[str]:
+        return frozenset({"reg_lambda", "lambda"} if name in ("reg_lambda", "lambda") else {name})
 
     def device_parameters(self, device: str) -> dict[str, Any]:
         return {"device": device}
@@ -416,6 +430,11 @@ class LightGBMBackend(Backend):
                 "boost_from_average",
             )
         )
+
+    l2_penalty = "lambda_l2"
+
+    def aliases(self, name: str) -> frozenset[str]:
+        return frozenset(lgb.basic._ConfigAliases.get(name))
 
     def device_parameters(self, device: str) -> dict[str, Any]:
         if device == "cpu":

@@ -92,6 +92,11 @@ class Loss(ABC):
     #: ``min_child_weight`` is counted in when the estimators default it to one row.
     max_row_curvature: float = 1.0
 
+    #: Rows of ``max_row_curvature`` that the estimators add to every leaf's Hessian sum
+    #: as an L2 penalty on leaf values (XGBoost ``reg_lambda``, LightGBM ``lambda_l2``)
+    #: unless one is set; 0: the library's own default.
+    leaf_prior_rows: float = 0.0
+
     #: Every concrete loss by ``name``; filled in by ``__init_subclass__``.
     registry: ClassVar[dict[str, type[Loss]]] = {}
 
