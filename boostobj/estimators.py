@@ -304,6 +304,9 @@ class BoostRegressor(RegressorMixin, _BoostEstimator):
         Passed to the library unchanged (``max_depth``, ``num_leaves``, ``reg_lambda``,
         ``n_jobs``, ``tree_method``, ...). Names the library does not know raise its own
         error (XGBoost: "Parameters: { ... } are not used", unless ``verbosity=0``).
+        Set from the loss unless given: XGBoost's ``min_child_weight`` (one row's largest
+        Hessian, README "Hessians") and, for ``Quantile``, an L2 penalty on leaf values
+        (``Quantile.leaf_prior_rows``).
 
     Attributes
     ----------
@@ -483,7 +486,10 @@ class QuantileRegressor(RegressorMixin, _BoostEstimator):
     alphas : sequence of float, default=(0.05, 0.5, 0.95)
         Strictly increasing quantile levels in (0, 1).
     backend, n_estimators, learning_rate, device, random_state, **backend_params :
-        As in ``BoostRegressor``.
+        As in ``BoostRegressor``. Unless ``backend_params`` set one (under any of the
+        library's names), each level's model gets an L2 penalty on leaf values of
+        ``Quantile.leaf_prior_rows`` rows (10 at α = 0.05 or 0.95): ``reg_lambda=0``
+        turns it off.
     epsilon : float or None, default=None
         Smoothing of the quantile loss's curvature (see ``boostobj.Quantile``); None:
         set from the training labels (``Quantile.fitted_to``).
