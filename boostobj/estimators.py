@@ -305,7 +305,7 @@ class BoostRegressor(RegressorMixin, _BoostEstimator):
         ``n_jobs``, ``tree_method``, ...). Names the library does not know raise its own
         error (XGBoost: "Parameters: { ... } are not used", unless ``verbosity=0``).
         Set from the loss unless given: XGBoost's ``min_child_weight`` (one row's largest
-        Hessian, README "Hessians") and, for ``Quantile``, an L2 penalty on leaf values
+        Hessian, README "Hessian safeguards") and, for ``Quantile``, an L2 penalty on leaf values
         (``Quantile.leaf_prior_rows``).
 
     Attributes
