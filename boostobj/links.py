@@ -53,7 +53,7 @@ class SoftmaxLink:
 def columns_contiguous(xp: Any, block: Any) -> Any:
     """A NumPy (n, K) block with each class's column contiguous, copied column-major if it
     is not (XGBoost passes row-major predictions, LightGBM column-major ones): the
-    multiclass kernels run on its class-major view (``softmax_parts``), about 10 times
+    multiclass kernels run on its class-major view (``softmax_parts``), about 9 times
     faster than on a row-major block (BENCHMARKS.md). Other blocks are returned as they
     are."""
     if block.ndim == 2 and is_numpy_namespace(xp) and block.strides[0] != block.itemsize:
