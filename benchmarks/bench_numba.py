@@ -32,7 +32,15 @@ from typing import Any
 
 import numba
 import numpy as np
-from bench_training_speed import LOSS_CASES, Trainer, environment, make_data, time_variants
+from bench_kernels import make_inputs
+from bench_training_speed import (
+    LOSS_CASES,
+    Trainer,
+    environment,
+    make_data,
+    summarize,
+    time_variants,
+)
 
 from boostobj import LogCosh, Logistic, Loss, Quantile, SquaredError
 from boostobj.adapters import LIBRARY_DTYPE
@@ -106,16 +114,12 @@ LOSSES: dict[str, Loss] = {
 }
 
 
-def inputs(name: str, rows: int, dtype: Any) -> tuple[Any, Any, Any]:
-    """Float32 labels (as both libraries store them), predictions of ``dtype``, weights."""
-    rng = np.random.default_rng(0)
-    raw = rng.normal(0.0, 2.0, rows)
-    if name == "logistic":
-        y = (rng.random(rows) < 1 / (1 + np.exp(-raw))).astype(np.float32)
-    else:
-        y = (raw + rng.standard_normal(rows)).astype(np.float32)
-    weight = rng.uniform(0.5, 1.5, rows).astype(np.float32)
-    return raw.astype(dtype), y, weight
+def inputs(loss: Loss, rows: int, dtype: Any) -> tuple[Any, Any, Any]:
+    """``bench_kernels``' predictions of ``dtype`` for ``loss``, its labels as float32 (as
+    both libraries store them), and weights."""
+    y, raw = make_inputs(loss, rows, dtype)
+    weight = np.random.default_rng(1).uniform(0.5, 1.5, rows).astype(np.float32)
+    return raw, y.astype(np.float32), weight
 
 
 def best_ms(function: Callable[[], Any], repeats: int) -> tuple[float, float]:
@@ -172,7 +176,7 @@ def kernel_rows(rows: int, repeats: int) -> None:
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for name, loss in LOSSES.items():
         for dtype in (np.float32, np.float64):
-            raw, y, weight = inputs(name, rows, dtype)
+            raw, y, weight = inputs(loss, rows, dtype)
             for weights in (None, weight):
                 ms = time_case(loss, (serial[name], parallel[name]), raw, y, weights, repeats)
                 print(
@@ -210,14 +214,10 @@ def training_rows(rows: int, repeats: int, rounds: int, threads: int) -> None:
         trainer = Trainer(library, "train", X, y, case.loss.init_score(y), rounds, threads)
         builtin = case.xgboost if library == "xgboost" else case.lightgbm
         variants = {"built-in": builtin, "boostobj": case.loss, "numba": numba_objective(kernel)}
-        results = time_variants(trainer, variants, repeats)
-        base = min(results["built-in"]["seconds"])
-        for name, result in results.items():
-            seconds = result["seconds"]
-            difference = np.max(np.abs(result["predictions"] - results["built-in"]["predictions"]))
+        for row in summarize(time_variants(trainer, variants, repeats)):
             print(
-                f"| {library} | {name} | {min(seconds):.2f} | {statistics.median(seconds):.2f} "
-                f"| {min(seconds) / base:.3f} | {difference:.2g} |",
+                f"| {library} | {row['variant']} | {row['min_s']:.2f} | {row['median_s']:.2f} "
+                f"| {row['ratio_min']:.3f} | {row['max_abs_difference']:.2g} |",
                 flush=True,
             )
 

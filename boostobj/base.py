@@ -568,8 +568,8 @@ def class_totals(y: Any, weight: Any, n_classes: int) -> Any:
 class SoftmaxTerms:
     """The softmax of rows of logits and its pieces at the labels y, all cancellation-free
     (see ``boostobj.links.softmax_parts``). Shapes: (n, K), except ``label`` and the
-    values at the label, (n,). The values at the label and the residual are computed
-    when first used (Softmax's gradient needs none of the former).
+    values at the label, (n,). ``label``, the values at the label and the residual are
+    computed when first used (Softmax's gradient needs only the residual).
 
     ``is_label`` is the one-hot label as 0/1 in the logits' dtype: masks enter the
     formulas as exact 0/1 factors, not ``where`` (see ``softmax_parts``)."""
@@ -580,7 +580,12 @@ class SoftmaxTerms:
         classes = xp.arange(raw.shape[1], dtype=raw.dtype)
         is_label = (classes[:, None] == y[None, :]).T  # class-major, as softmax_parts
         self.is_label = xp.astype(is_label, raw.dtype)
-        self.label = xp.astype(y, xp.int64)  #: the label as an integer class index
+        self._y = y
+
+    @cached_property
+    def label(self) -> Any:
+        """The label as an integer class index (Focal's class weights)."""
+        return self._xp.astype(self._y, self._xp.int64)
 
     def at_label(self, values: Any) -> Any:
         """``values[i, y_i]`` for each row: one nonzero term per row, so exact."""
