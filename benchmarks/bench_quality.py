@@ -60,6 +60,7 @@ class Dataset:
     n_estimators: int
     learning_rate: float
     folds: int  # 1 = a single 75/25 split
+    shuffle_seed: int = 0  # of the cross-validation folds
 
     def splits(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if self.folds == 1:
@@ -68,7 +69,9 @@ class Dataset:
             yield order[:cut], order[cut:]
             return
         binary = set(np.unique(self.y)) <= {0.0, 1.0}
-        splitter = (StratifiedKFold if binary else KFold)(self.folds, shuffle=True, random_state=0)
+        splitter = (StratifiedKFold if binary else KFold)(
+            self.folds, shuffle=True, random_state=self.shuffle_seed
+        )
         yield from splitter.split(self.X, self.y)
 
 
@@ -357,10 +360,15 @@ def main() -> None:
         lines += classification_rows(data)
         print(f"classification {data.name} done", file=sys.stderr, flush=True)
     lines += ["", f"Total time: {time.perf_counter() - started:.0f} s."]
+    report(lines, args.out)
+
+
+def report(lines: list[str], out: str | None) -> None:
+    """Print the markdown ``lines``, and write them to ``out`` when it is given."""
     text = "\n".join(lines)
     print(text)
-    if args.out:
-        with open(args.out, "w") as handle:
+    if out:
+        with open(out, "w") as handle:
             handle.write(text + "\n")
 
 

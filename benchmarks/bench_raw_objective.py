@@ -1,0 +1,204 @@
+"""The raw objective on small data: how far it is from the built-ins on ``diabetes`` over
+many cross-validation shuffles, and what normalizing the Hessians every round would
+change for XGBoost (evaluated, not adopted: see BENCHMARKS.md).
+
+Rerun:  python benchmarks/bench_raw_objective.py [--shuffles 8] [--out results.md]
+
+"raw" is ``bench_quality.py``'s: the loss passed as ``objective=`` with nothing else set,
+each library's defaults, 300 trees at learning rate 0.1. ``diabetes`` (scikit-learn's
+bundled 442 rows) is cross-validated with ``--shuffles`` different 5-fold shuffles
+(``KFold(5, shuffle=True, random_state=s)``, s = 0, 1, ...; s = 0 is ``bench_quality.py``'s
+split); each cell gives the median and the range over the shuffles of the ratio to the
+built-in on the same folds (test MAE for the robust losses, pinball loss for ``Quantile``)
+and, for ``Quantile``, the median coverage P(y <= prediction).
+
+"mean-normalized" (XGBoost only) hands XGBoost the loss's gradient and Hessian divided by
+their mean Hessian per unit of weight in that round, instead of multiplied by the constant
+``newton_scale``: XGBoost's ``reg_lambda=1`` and ``min_child_weight=1`` then weigh one
+average row, as they do for its built-ins with unit Hessians. It is a statistic of the
+rows a process holds, so it is only valid on one machine (see BENCHMARKS.md). The
+synthetic ``offset`` and ``hetero`` sets (``bench_quality.py``'s, one 75/25 split) show
+what it does on larger data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import xgboost as xgb
+from bench_quality import (
+    BACKENDS,
+    BUILTIN_L1,
+    Dataset,
+    builtin_quantile,
+    cross_validated,
+    fit_predict_boostobj,
+    fit_predict_builtin,
+    mae,
+    pinball,
+    regression_datasets,
+    report,
+)
+from sklearn.datasets import load_diabetes
+
+from boostobj import Huber, LogCosh, Loss, PseudoHuber, Quantile
+
+ALPHAS = (0.05, 0.5, 0.95)
+
+
+class MeanNormalizedObjective:
+    """XGBoost objective: the loss's gradient and Hessian divided by their mean Hessian
+    per unit of weight in this round (one machine only: a statistic of its rows)."""
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, Any]:
+        gradient, hessian = self.loss.gradient_hessian(y_true, y_pred, sample_weight)
+        total_weight = len(y_true) if sample_weight is None else float(np.sum(sample_weight))
+        factor = total_weight / float(np.sum(hessian, dtype=np.float64))
+        return gradient * factor, hessian * factor
+
+
+def fit_predict_mean_normalized(
+    loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray
+) -> np.ndarray:
+    model = xgb.XGBRegressor(
+        objective=MeanNormalizedObjective(loss),
+        n_estimators=data.n_estimators,
+        learning_rate=data.learning_rate,
+    )
+    return model.fit(data.X[train], data.y[train]).predict(data.X[test])
+
+
+#: (row label, backend, how to fit a loss) for every boostobj variant measured.
+Variant = tuple[str, str, Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]]
+VARIANTS: list[Variant] = [
+    *(
+        (
+            f"{backend}, raw",
+            backend,
+            lambda loss, d, tr, te, b=backend: fit_predict_boostobj(b, loss, False, d, tr, te),
+        )
+        for backend in BACKENDS
+    ),
+    ("xgboost, mean-normalized", "xgboost", fit_predict_mean_normalized),
+]
+ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
+
+
+def shuffled_diabetes(shuffles: int) -> Iterator[Dataset]:
+    diabetes = load_diabetes()
+    for seed in range(shuffles):
+        yield Dataset("diabetes", diabetes.data, diabetes.target, 300, 0.1, 5, shuffle_seed=seed)
+
+
+def builtin_scores(data: Dataset) -> dict[tuple[str, Any], tuple[float, float]]:
+    """(backend, "l1" or alpha) -> (built-in MAE or pinball loss, coverage)."""
+    scores = {}
+    for backend in BACKENDS:
+        y, p = cross_validated(
+            data, lambda tr, te, b=backend: fit_predict_builtin(b, BUILTIN_L1[b], data, tr, te)
+        )
+        scores[backend, "l1"] = (mae(y, p), float("nan"))
+        for alpha in ALPHAS:
+            y, p = cross_validated(
+                data,
+                lambda tr, te, b=backend, a=alpha: fit_predict_builtin(
+                    b, builtin_quantile(b, a), data, tr, te
+                ),
+            )
+            scores[backend, alpha] = (pinball(alpha)(y, p), float(np.mean(y <= p)))
+    return scores
+
+
+def out_of_fold(fit: Callable[..., np.ndarray], loss: Loss, data: Dataset) -> tuple[Any, Any]:
+    return cross_validated(data, lambda train, test: fit(loss, data, train, test))
+
+
+def variant_scores(data: Dataset) -> dict[tuple[str, str], tuple[float, float]]:
+    """(variant label, objective) -> (ratio to the built-in, coverage) on ``data``; for
+    the built-in rows, the built-in's own MAE or pinball loss and coverage."""
+    reference = builtin_scores(data)
+    scores: dict[tuple[str, str], tuple[float, float]] = {}
+    for backend in BACKENDS:
+        for loss in ROBUST_LOSSES:
+            scores[f"{backend}, built-in", type(loss).__name__] = reference[backend, "l1"]
+        for alpha in ALPHAS:
+            scores[f"{backend}, built-in", f"Quantile({alpha})"] = reference[backend, alpha]
+    for label, backend, fit in VARIANTS:
+        for loss in ROBUST_LOSSES:
+            y, p = out_of_fold(fit, loss, data)
+            scores[label, type(loss).__name__] = (mae(y, p) / reference[backend, "l1"][0], np.nan)
+        for alpha in ALPHAS:
+            y, p = out_of_fold(fit, Quantile(alpha), data)
+            ratio = pinball(alpha)(y, p) / reference[backend, alpha][0]
+            scores[label, f"Quantile({alpha})"] = (ratio, float(np.mean(y <= p)))
+    return scores
+
+
+def cell(values: list[tuple[float, float]]) -> str:
+    ratios = [r for r, _ in values]
+    text = f"{np.median(ratios):.3f}"
+    if len(ratios) > 1:
+        text += f" ({min(ratios):.3f}–{max(ratios):.3f})"
+    coverages = [c for _, c in values if not np.isnan(c)]
+    if coverages:
+        text += f", coverage {np.median(coverages):.3f}"
+    return text
+
+
+def table(runs: list[dict[tuple[str, str], tuple[float, float]]]) -> list[str]:
+    labels = list(dict.fromkeys(label for label, _ in runs[0]))
+    objectives = list(dict.fromkeys(objective for _, objective in runs[0]))
+    lines = ["| variant | " + " | ".join(objectives) + " |", "|---" * (len(objectives) + 1) + "|"]
+    for label in labels:
+        cells = [
+            cell([run[label, objective] for run in runs]) if (label, objective) in runs[0] else ""
+            for objective in objectives
+        ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shuffles", type=int, default=8, help="5-fold shuffles of diabetes")
+    parser.add_argument("--out", help="also write the markdown tables to this file")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=UserWarning)
+    lines = [
+        f"Machine: {platform.machine()}; Python {platform.python_version()}, xgboost "
+        f"{xgb.__version__}, lightgbm {lgb.__version__}, numpy {np.__version__}. "
+        f"Command: `python {' '.join(sys.argv)}`.",
+        "",
+        f"diabetes, {args.shuffles} shuffles of 5-fold cross-validation: median (range) of "
+        "the ratio to the built-in (built-in rows: its own MAE / pinball loss), median coverage",
+        "",
+    ]
+    runs = []
+    for data in shuffled_diabetes(args.shuffles):
+        runs.append(variant_scores(data))
+        print(f"diabetes shuffle {len(runs)} done", file=sys.stderr, flush=True)
+    lines += table(runs)
+    for data in regression_datasets(quick=False)[:2]:
+        lines += [
+            "",
+            f"{data.name}, one 75/25 split: ratio to the built-in (built-in rows: "
+            "its own MAE / pinball loss), coverage",
+            "",
+        ]
+        lines += table([variant_scores(data)])
+        print(f"{data.name} done", file=sys.stderr, flush=True)
+    report(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()
