@@ -221,7 +221,17 @@ def cross_validated(
     return np.concatenate(labels), np.concatenate(predictions)
 
 
+def builtin_out_of_fold(
+    backend: str, objective: dict, data: Dataset
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold labels and predictions of the built-in ``objective``."""
+    return cross_validated(
+        data, lambda train, test: fit_predict_builtin(backend, objective, data, train, test)
+    )
+
+
 BACKENDS = ("xgboost", "lightgbm")
+ALPHAS = (0.05, 0.5, 0.95)
 BUILTIN_L1 = {"xgboost": {"objective": "reg:absoluteerror"}, "lightgbm": {"objective": "l1"}}
 BUILTIN_LOGISTIC = {
     "xgboost": {"objective": "binary:logistic", "classify": True},
@@ -238,9 +248,7 @@ def builtin_quantile(backend: str, alpha: float) -> dict:
 def robust_rows(data: Dataset) -> list[str]:
     rows = []
     for backend in BACKENDS:
-        y, reference = cross_validated(
-            data, lambda tr, te, b=backend: fit_predict_builtin(b, BUILTIN_L1[b], data, tr, te)
-        )
+        y, reference = builtin_out_of_fold(backend, BUILTIN_L1[backend], data)
         base = mae(y, reference)
         rows.append(f"| {data.name} | {backend} | built-in L1 | {base:.4g} | 1.000 | | |")
         losses = [LogCosh(), Huber(), PseudoHuber(), LogCosh(hessian="exact")]
@@ -257,13 +265,8 @@ def robust_rows(data: Dataset) -> list[str]:
 def quantile_rows(data: Dataset) -> list[str]:
     rows = []
     for backend in BACKENDS:
-        for alpha in (0.05, 0.5, 0.95):
-            y, reference = cross_validated(
-                data,
-                lambda tr, te, b=backend, a=alpha: fit_predict_builtin(
-                    b, builtin_quantile(b, a), data, tr, te
-                ),
-            )
+        for alpha in ALPHAS:
+            y, reference = builtin_out_of_fold(backend, builtin_quantile(backend, alpha), data)
             base = pinball(alpha)(y, reference)
             cells = [f"{base:.4g}", f"{np.mean(y <= reference):.3f}"]
             for y, p in boostobj_predictions(data, backend, Quantile(alpha)):
@@ -280,10 +283,7 @@ def classification_scores(y: np.ndarray, p: np.ndarray) -> tuple[float, float, f
 def classification_rows(data: Dataset) -> list[str]:
     rows = []
     for backend in BACKENDS:
-        y, reference = cross_validated(
-            data,
-            lambda tr, te, b=backend: fit_predict_builtin(b, BUILTIN_LOGISTIC[b], data, tr, te),
-        )
+        y, reference = builtin_out_of_fold(backend, BUILTIN_LOGISTIC[backend], data)
         ll, auc, ap = classification_scores(y, reference)
         rows.append(
             f"| {data.name} | {backend} | built-in logistic | | {ll:.4f} | 1.000 | "

@@ -76,11 +76,13 @@ def objective_call(
 
 
 class _Buffers:
-    """A gradient and a Hessian array, and their reference counts when nothing but this
-    object holds them."""
+    """A gradient and a Hessian array of ``shape`` (column-major if 2-D: see
+    ``output_buffers``), and their reference counts when nothing but this object holds
+    them."""
 
-    def __init__(self, key: tuple[Any, ...], shape: tuple[int, ...], order: str) -> None:
-        self.key = key
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        order = "F" if len(shape) == 2 else "C"
         self.gradient = np.empty(shape, dtype=LIBRARY_DTYPE, order=order)
         self.hessian = np.empty(shape, dtype=LIBRARY_DTYPE, order=order)
         self._free_counts = self._counts()
@@ -112,12 +114,10 @@ def output_buffers(loss: Loss, raw_prediction: Any) -> tuple[Any, Any]:
     The pair is not part of the loss's state (``Loss.__getstate__``)."""
     if not isinstance(raw_prediction, np.ndarray) or not hasattr(sys, "getrefcount"):
         return None, None
-    order = "F" if raw_prediction.ndim == 2 else "C"
-    key = (raw_prediction.shape, order)
     with _buffers_lock:
         buffers = loss.__dict__.get(OUTPUT_BUFFERS_ATTRIBUTE)
-        if buffers is None or buffers.key != key or not buffers.unused():
-            buffers = _Buffers(key, raw_prediction.shape, order)
+        if buffers is None or buffers.shape != raw_prediction.shape or not buffers.unused():
+            buffers = _Buffers(raw_prediction.shape)
             setattr(loss, OUTPUT_BUFFERS_ATTRIBUTE, buffers)
         return buffers.gradient, buffers.hessian
 
