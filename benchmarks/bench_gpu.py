@@ -44,7 +44,8 @@ from boostobj import Loss
 
 class DeviceObjective:
     """The loss evaluated on the GPU: labels copied there once, predictions every round;
-    returns CuPy gradient and Hessian (``newton_scale`` applied by the loss's adapter)."""
+    returns CuPy gradient and Hessian, scaled for XGBoost by the loss's adapter (called as
+    XGBoost's scikit-learn API calls it: ``(y_true, y_pred)``)."""
 
     def __init__(self, loss: Loss, labels: Any) -> None:
         import cupy

@@ -1,7 +1,7 @@
 """Training quality of boostobj objectives against XGBoost's and LightGBM's built-ins.
 
 Rerun:  python benchmarks/bench_quality.py [--quick] [--out results.md]
-        [--newton-scale C] [--target-scale K]   (the newton_scale trade-off, BENCHMARKS.md)
+        [--newton-scale C] [--target-scale K]   (a constant scale's trade-off, BENCHMARKS.md)
 
 Every model uses the library's default hyperparameters except ``n_estimators`` and
 ``learning_rate`` (the same for both sides of a comparison). A boostobj loss is passed as
@@ -308,14 +308,16 @@ def main() -> None:
     parser.add_argument(
         "--newton-scale",
         type=float,
-        help="override the secant/Hunter-Lange losses' newton_scale (default 1e6)",
+        help="hand both libraries the secant/Hunter-Lange losses' gradients and Hessians "
+        "times this constant (default: LightGBM 1e6, XGBoost normalized every round)",
     )
     parser.add_argument(
         "--target-scale", type=float, default=1.0, help="multiply the regression targets"
     )
     args = parser.parse_args()
-    if args.newton_scale is not None:
+    if args.newton_scale is not None:  # a constant for XGBoost too: no xgboost_unit_rows
         ScaledRobustLoss.secant_newton_scale = Quantile.newton_scale = args.newton_scale
+        ScaledRobustLoss.xgboost_unit_rows = Quantile.xgboost_unit_rows = None  # type: ignore[assignment]
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
     lines = [

@@ -1,6 +1,6 @@
 """The raw objective on small data: how far it is from the built-ins on ``diabetes`` over
-many cross-validation shuffles, and what normalizing the Hessians every round would
-change for XGBoost (evaluated, not adopted: see BENCHMARKS.md).
+many cross-validation shuffles, and what XGBoost's per-round Hessian normalization
+(``Loss.xgboost_unit_rows``) changes against a constant scale.
 
 Rerun:  python benchmarks/bench_raw_objective.py [--shuffles 8] [--out results.md]
 
@@ -12,13 +12,19 @@ split); each cell gives the median and the range over the shuffles of the ratio 
 built-in on the same folds (test MAE for the robust losses, pinball loss for ``Quantile``)
 and, for ``Quantile``, the median coverage P(y <= prediction).
 
-"mean-normalized" (XGBoost only) hands XGBoost the loss's gradient and Hessian divided by
-their mean Hessian per unit of weight in that round, instead of multiplied by the constant
-``newton_scale``: XGBoost's ``reg_lambda=1`` and ``min_child_weight=1`` then weigh one
-average row, as they do for its built-ins with unit Hessians. It is a statistic of the
-rows a process holds, so it is only valid on one machine (see BENCHMARKS.md). The
-synthetic ``offset`` and ``hetero`` sets (``bench_quality.py``'s, one 75/25 split) show
-what it does on larger data.
+XGBoost rows:
+
+- "xgboost, raw": the package. XGBoost is handed gradient and Hessian divided every
+  round by their mean Hessian per unit of weight times ``xgboost_unit_rows`` (1 for the
+  robust losses, ``Quantile.leaf_prior_rows`` = 10 / 1 / 10 at α = 0.05 / 0.5 / 0.95):
+  ``reg_lambda=1`` and ``min_child_weight=1`` weigh that many average rows.
+- "xgboost, unit rows 1": the same normalization with one row for ``Quantile`` too (for
+  the robust losses it is "xgboost, raw" again, not rerun).
+- "xgboost, constant scale": ``newton_scale`` (1e6) times gradient and Hessian, the
+  package's behaviour before the normalization and still LightGBM's.
+
+The synthetic ``offset`` and ``hetero`` sets (``bench_quality.py``'s, one 75/25 split)
+show what the variants do on larger data.
 """
 
 from __future__ import annotations
@@ -50,45 +56,63 @@ from bench_quality import (
 from sklearn.datasets import load_diabetes
 
 from boostobj import Huber, LogCosh, Loss, PseudoHuber, Quantile
+from boostobj.adapters import xgboost_normalization
 
 
-class MeanNormalizedObjective:
-    """XGBoost objective: the loss's gradient and Hessian divided by their mean Hessian
-    per unit of weight in this round (one machine only: a statistic of its rows)."""
+class ConstantScaleObjective:
+    """XGBoost scikit-learn objective: ``newton_scale`` times the loss's gradient and
+    Hessian (the package before ``xgboost_unit_rows``)."""
 
     def __init__(self, loss: Loss) -> None:
         self.loss = loss
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, Any]:
         gradient, hessian = self.loss.gradient_hessian(y_true, y_pred, sample_weight)
-        total_weight = len(y_true) if sample_weight is None else float(np.sum(sample_weight))
-        factor = total_weight / float(np.sum(hessian, dtype=np.float64))
+        return gradient * self.loss.newton_scale, hessian * self.loss.newton_scale
+
+
+class OneUnitRowObjective:
+    """XGBoost scikit-learn objective: the package's normalization with
+    ``xgboost_unit_rows`` = 1 whatever the loss (one machine)."""
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, Any]:
+        gradient, hessian = self.loss.gradient_hessian(y_true, y_pred, sample_weight)
+        factor = xgboost_normalization(hessian, sample_weight, unit_rows=1.0)
         return gradient * factor, hessian * factor
 
 
-def fit_predict_mean_normalized(
-    loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray
-) -> np.ndarray:
-    model = xgb.XGBRegressor(
-        objective=MeanNormalizedObjective(loss),
-        n_estimators=data.n_estimators,
-        learning_rate=data.learning_rate,
-    )
-    return model.fit(data.X[train], data.y[train]).predict(data.X[test])
+def xgboost_fit_predict(
+    objective: Callable[[Loss], Any],
+) -> Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]:
+    def fit_predict(loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray) -> Any:
+        model = xgb.XGBRegressor(
+            objective=objective(loss),
+            n_estimators=data.n_estimators,
+            learning_rate=data.learning_rate,
+        )
+        return model.fit(data.X[train], data.y[train]).predict(data.X[test])
+
+    return fit_predict
 
 
-#: (row label, backend, how to fit a loss) for every boostobj variant measured.
-Variant = tuple[str, str, Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]]
+#: (row label, backend, how to fit a loss, whether it differs from the package for the
+#: robust losses) for every boostobj variant measured.
+Variant = tuple[str, str, Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray], bool]
 VARIANTS: list[Variant] = [
     *(
         (
             f"{backend}, raw",
             backend,
             lambda loss, d, tr, te, b=backend: fit_predict_boostobj(b, loss, False, d, tr, te),
+            True,
         )
         for backend in BACKENDS
     ),
-    ("xgboost, mean-normalized", "xgboost", fit_predict_mean_normalized),
+    ("xgboost, unit rows 1", "xgboost", xgboost_fit_predict(OneUnitRowObjective), False),
+    ("xgboost, constant scale", "xgboost", xgboost_fit_predict(ConstantScaleObjective), True),
 ]
 ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
 
@@ -125,8 +149,8 @@ def variant_scores(data: Dataset) -> dict[tuple[str, str], tuple[float, float]]:
             scores[f"{backend}, built-in", type(loss).__name__] = reference[backend, "l1"]
         for alpha in ALPHAS:
             scores[f"{backend}, built-in", f"Quantile({alpha})"] = reference[backend, alpha]
-    for label, backend, fit in VARIANTS:
-        for loss in ROBUST_LOSSES:
+    for label, backend, fit, robust_differs in VARIANTS:
+        for loss in ROBUST_LOSSES if robust_differs else ():
             y, p = out_of_fold(fit, loss, data)
             scores[label, type(loss).__name__] = (mae(y, p) / reference[backend, "l1"][0], np.nan)
         for alpha in ALPHAS:

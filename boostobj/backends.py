@@ -42,6 +42,7 @@ import lightgbm as lgb
 import numpy as np
 import xgboost as xgb
 
+from boostobj.adapters import ConstantScaleObjective
 from boostobj.base import Loss
 
 #: ``(X, y, sample_weight)`` of an eval set; ``sample_weight`` may be None.
@@ -275,7 +276,8 @@ class Backend(ABC):
 
 
 class XGBoostBackend(Backend):
-    """``xgboost.train`` with ``obj=loss``, ``custom_metric=loss.xgb_metric``."""
+    """``xgboost.train`` with ``obj=ConstantScaleObjective(loss)`` (the Hessian units
+    ``training_config`` counts in), ``custom_metric=loss.xgb_metric``."""
 
     name = "xgboost"
     reserved = frozenset(
@@ -351,7 +353,7 @@ class XGBoostBackend(Backend):
                 self._matrix(*train),
                 num_boost_round=n_estimators,
                 evals=watchlist,
-                obj=loss,
+                obj=ConstantScaleObjective(loss),
                 custom_metric=loss.xgb_metric if watchlist else None,
                 evals_result=evals_result,
                 verbose_eval=False,

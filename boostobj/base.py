@@ -65,12 +65,14 @@ OUTPUT_BUFFERS_ATTRIBUTE = "_output_buffers"
 class Loss(ABC):
     """Base class of all boostobj losses.
 
-    A loss object is a custom objective for XGBoost and LightGBM as it stands: call it
-    as ``obj(y_true, y_pred[, sample_weight])`` (the scikit-learn APIs of both libraries)
-    or ``obj(preds, dtrain)`` (``xgb.train`` and ``lgb.train``), and it returns
+    A loss object is a custom objective for XGBoost and LightGBM as it stands: the
+    libraries call it as ``obj(y_true, y_pred[, sample_weight=w])`` (XGBoost's
+    scikit-learn API), ``obj(y_true, y_pred, weight, group)`` (LightGBM's) or
+    ``obj(preds, dataset)`` (``xgb.train`` and ``lgb.train``), and it returns
     ``(grad, hess)`` in the shape of the prediction: float32 for NumPy predictions, the
     libraries' own gradient dtype (``boostobj.adapters.output_buffers``), and the
-    prediction's namespace and dtype otherwise (CuPy).
+    prediction's namespace and dtype otherwise (CuPy). ``gradient_hessian`` is the loss
+    itself, without the libraries' scaling (``newton_scale``, ``xgboost_unit_rows``).
     """
 
     #: Name used by estimators (``loss="..."``) and as the eval metric's name.
@@ -81,12 +83,23 @@ class Loss(ABC):
     binary_labels: ClassVar[bool] = False
     #: True for losses that accept raw predictions of shape (n, K) and labels 0..K-1.
     supports_multiclass: ClassVar[bool] = False
-    #: Constant by which the library adapters multiply gradient and Hessian. The Newton
-    #: step ``-G / H`` of a leaf does not change, but the booster's absolute defaults
-    #: (``reg_lambda=1``, ``min_child_weight=1``) shrink to nothing next to ``H``. It is a
-    #: constant of the class, never a statistic of the data, so every Dask worker and
-    #: every boosting round optimizes the same objective.
+    #: Constant by which the library adapters multiply gradient and Hessian (for XGBoost
+    #: only when ``xgboost_unit_rows`` is None). The Newton step ``-G / H`` of a leaf
+    #: does not change, but the booster's absolute defaults (``reg_lambda=1``,
+    #: ``min_child_weight=1``) shrink to nothing next to ``H``. It is a constant of the
+    #: class, never a statistic of the data, so every Dask worker and every boosting
+    #: round optimizes the same objective.
     newton_scale: ClassVar[float] = 1.0
+
+    #: XGBoost only (``boostobj.adapters``): when set, the objective hands XGBoost the
+    #: gradient and Hessian divided, every round, by their mean Hessian per unit of
+    #: weight over all training rows (summed over the workers of a distributed run),
+    #: times this many rows: XGBoost's defaults ``reg_lambda=1`` and
+    #: ``min_child_weight=1`` then weigh that many average rows, as they weigh one row
+    #: for its unit-Hessian built-ins. For losses whose curvature has no natural unit (the
+    #: secant and quantile curvatures). None: ``newton_scale``, as for LightGBM, whose
+    #: defaults count rows, not Hessians.
+    xgboost_unit_rows: float | None = None
 
     #: The largest Hessian one row gets (before ``newton_scale``): what XGBoost's
     #: ``min_child_weight`` is counted in when the estimators default it to one row.
@@ -175,12 +188,21 @@ class Loss(ABC):
         return self.link.inverse(xp, _as_float_array(xp, raw_prediction))
 
     def __call__(
-        self, y_true_or_preds: Any, y_pred_or_dataset: Any, sample_weight: Any = None
+        self,
+        y_true_or_preds: Any,
+        y_pred_or_dataset: Any,
+        *lightgbm_weight_group: Any,
+        sample_weight: Any = None,
     ) -> tuple[Any, Any]:
-        """Custom-objective entry point for XGBoost and LightGBM (see ``adapters``)."""
+        """Custom-objective entry point for XGBoost and LightGBM (see ``adapters``):
+        ``(y_true, y_pred[, sample_weight=w])`` from XGBoost's scikit-learn API,
+        ``(y_true, y_pred, weight, group)`` from LightGBM's, ``(preds, dataset)`` from
+        both training APIs."""
         from boostobj.adapters import objective_call
 
-        return objective_call(self, y_true_or_preds, y_pred_or_dataset, sample_weight)
+        return objective_call(
+            self, y_true_or_preds, y_pred_or_dataset, lightgbm_weight_group, sample_weight
+        )
 
     @property
     def xgb_metric(self) -> Any:
@@ -378,6 +400,11 @@ class ScaledRobustLoss(Loss):
     @property
     def newton_scale(self) -> float:  # type: ignore[override]
         return self.secant_newton_scale if self.hessian == "secant" else 1.0
+
+    @property
+    def xgboost_unit_rows(self) -> float | None:  # type: ignore[override]
+        """1 with the secant curvature: ``reg_lambda=1`` weighs one average row."""
+        return 1.0 if self.hessian == "secant" else None
 
     @property
     @abstractmethod

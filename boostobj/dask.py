@@ -3,8 +3,10 @@
 A loss object is a custom objective on a cluster as it is on one machine
 (``DaskXGBRegressor(objective=logcosh_obj)``, ``DaskLGBMClassifier(objective=focal_obj)``):
 the workers unpickle it and call it on their own rows. Its gradients and Hessians are
-row by row, and its ``newton_scale`` is a constant of the class, so every worker
-optimizes the same objective. What must not be computed per worker is the starting score
+row by row, times ``newton_scale``, a constant of the class, or (XGBoost, losses with
+``xgboost_unit_rows``) divided by a mean Hessian summed over all workers through
+XGBoost's collective (``boostobj.adapters``), so every worker optimizes the same
+objective. What must not be computed per worker is the starting score
 (the weighted median, α-quantile, log-odds, ... of *all* labels). This module computes it
 once, from the label column brought to the client (one column, small next to ``X``):
 
@@ -40,6 +42,7 @@ import xgboost.dask
 from distributed import Client, default_client
 from sklearn.utils.validation import validate_data
 
+from boostobj.adapters import ConstantScaleObjective
 from boostobj.backends import TrainedBooster, get_backend, starting_margin, training_config
 from boostobj.base import Loss
 from boostobj.estimators import (
@@ -154,12 +157,18 @@ def _train_xgboost(
     margin: Any,
     n_estimators: int,
 ) -> tuple[Any, int]:
-    """``xgboost.dask.train`` with ``obj=loss`` from the per-row ``margin``."""
+    """``xgboost.dask.train`` with ``obj=ConstantScaleObjective(loss)`` (as
+    ``backends.XGBoostBackend``) from the per-row ``margin``."""
     train = xgboost.dask.DaskDMatrix(
         client, X, y, weight=weight, base_margin=margin, enable_categorical=True
     )
     output = xgboost.dask.train(
-        client, config, train, num_boost_round=n_estimators, obj=loss, verbose_eval=False
+        client,
+        config,
+        train,
+        num_boost_round=n_estimators,
+        obj=ConstantScaleObjective(loss),
+        verbose_eval=False,
     )
     booster = output["booster"]
     return booster, booster.num_boosted_rounds()

@@ -252,6 +252,12 @@ class Quantile(Loss):
         """1 / (2 min(α, 1 - α)) (see the class docstring)."""
         return 1 / (2 * min(self.alpha, 1 - self.alpha))
 
+    @property
+    def xgboost_unit_rows(self) -> float:  # type: ignore[override]
+        """``leaf_prior_rows``, at least 1: the raw objective's leaf penalty in XGBoost,
+        whose ``reg_lambda=1`` then weighs that many average rows (class docstring)."""
+        return max(1.0, self.leaf_prior_rows)
+
     def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
         if self.epsilon is not None:
             return self

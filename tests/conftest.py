@@ -4,6 +4,7 @@ formulas of every loss written independently of boostobj (in mpmath)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -199,3 +200,24 @@ def loss_arrays(
             y[:5] = raw[:5]  # r = 0: the secant curvature's special case
     weight = rng.uniform(0, 2, size=rows).astype(dtype)
     return y, raw, weight
+
+
+def handed_to_library(
+    loss: Loss, y: Any, raw: Any, weight: Any, library: str
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """What the objective must hand ``library`` (``boostobj.adapters``, written out from
+    ``gradient_hessian``, summed in float64): ``newton_scale`` times the weighted gradient and
+    Hessian, or for XGBoost and a loss with ``xgboost_unit_rows`` both divided by their
+    mean Hessian per unit of weight times ``xgboost_unit_rows``; and that factor."""
+    gradient, hessian = (
+        np.asarray(part, dtype=np.float64) for part in loss.gradient_hessian(y, raw, weight)
+    )
+    if library == "lightgbm" or loss.xgboost_unit_rows is None:
+        factor = loss.newton_scale
+    elif not np.any(hessian):  # every weight 0: nothing to normalize
+        factor = 1.0
+    else:
+        rows = len(gradient) if weight is None else np.sum(weight, dtype=np.float64)
+        total_weight = rows * gradient.size / len(gradient)  # times outputs per row
+        factor = total_weight / (np.sum(hessian) * loss.xgboost_unit_rows)
+    return gradient * factor, hessian * factor, factor

@@ -17,7 +17,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import N_CLASSES, loss_arrays
+from conftest import N_CLASSES, handed_to_library, loss_arrays
 
 import boostobj.base
 from boostobj import Focal, Loss, Softmax
@@ -57,11 +57,15 @@ def _check_against_numpy(loss: Loss, dtype: type[np.floating], multiclass: bool)
     assert loss.mean_loss(*strict_inputs) == pytest.approx(
         loss.mean_loss(y, raw, weight), rel=1e-12
     )
-    # The objective adapter: strict in, strict out, in the prediction's dtype.
-    for strict_result, numpy_result in zip(
-        loss(*strict_inputs), loss.gradient_hessian(y, raw, weight), strict=True
-    ):
-        _assert_same(strict_result, loss.newton_scale * numpy_result, dtype)
+    # The objective adapter, called as LightGBM and as XGBoost call it: strict in, strict
+    # out, in the prediction's dtype.
+    for library, called in [
+        ("lightgbm", loss(*strict_inputs, None)),
+        ("xgboost", loss(*strict_inputs[:2], sample_weight=strict_inputs[2])),
+    ]:
+        *expected, _ = handed_to_library(loss, y, raw, weight, library)
+        for strict_result, numpy_result in zip(called, expected, strict=True):
+            _assert_same(strict_result, numpy_result.astype(dtype), dtype)
 
 
 def test_every_loss_runs_on_the_array_api_alone(loss: Loss, dtype: type[np.floating]) -> None:
@@ -116,9 +120,9 @@ def test_objective_reuses_float32_outputs_only_when_released(loss: Loss) -> None
     next call into the same arrays, unless the caller still holds them."""
     loss = copy.deepcopy(loss)  # a fresh object: no outputs kept from other tests
     y, raw, _ = loss_arrays(loss, np.float64, multiclass=False)
-    gradient, hessian = loss(y, raw)
+    gradient, hessian = loss(y, raw)  # as XGBoost's scikit-learn API calls it
     assert gradient.dtype == hessian.dtype == LIBRARY_DTYPE
-    expected = [loss.newton_scale * part for part in loss.gradient_hessian(y, raw)]
+    *expected, _ = handed_to_library(loss, y, raw, None, "xgboost")
     for got, want in zip((gradient, hessian), expected, strict=True):
         np.testing.assert_allclose(got, want.astype(LIBRARY_DTYPE), rtol=1e-6)
     kept = gradient.copy()

@@ -13,6 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 import xgboost as xgb
+from conftest import handed_to_library
 
 from boostobj import Loss
 from boostobj.adapters import LIBRARY_DTYPE
@@ -44,8 +45,13 @@ class Recorder:
     def __deepcopy__(self, memo: dict) -> Recorder:
         return self  # LightGBM deep-copies its parameters: keep recording here
 
-    def __call__(self, first: Any, second: Any, sample_weight: Any = None) -> tuple[Any, Any]:
-        gradient, hessian = self.loss(first, second, sample_weight)
+    def __call__(
+        self, first: Any, second: Any, *lightgbm_weight_group: Any, sample_weight: Any = None
+    ) -> tuple[Any, Any]:
+        """Forwards each library's call unchanged (see ``boostobj.adapters``)."""
+        gradient, hessian = self.loss(
+            first, second, *lightgbm_weight_group, sample_weight=sample_weight
+        )
         predictions = first if hasattr(second, "get_label") else second
         self.calls.append((np.array(predictions), gradient.copy(), hessian.copy()))
         return gradient, hessian
@@ -131,23 +137,30 @@ def weighted(request: pytest.FixtureRequest) -> bool:
 def test_objective_hands_scaled_gradient_hessian(
     default_loss, convention, weighted, tiny_data, reference_mean_loss
 ):
-    """Every call returns newton_scale × gradient_hessian at the labels and weights of the
-    training set, and training lowers the (weighted) mean loss."""
+    """Every call returns what ``handed_to_library`` says for the library calling —
+    ``newton_scale`` × gradient_hessian, or for XGBoost and the secant and quantile
+    curvatures the normalized pair — at the labels and weights of the training set, and
+    training lowers the (weighted) mean loss."""
     X, y, weight = tiny_data(default_loss)
     weight = weight if weighted else None
+    library = convention.split("-")[0]
     recorder = Recorder(default_loss)
     raw, _ = train(convention, recorder, X, y, weight)
     assert len(recorder.calls) == N_TREES
     for predictions, gradient, hessian in recorder.calls:
-        expected = default_loss.gradient_hessian(y, predictions, weight)
+        *expected, factor = handed_to_library(default_loss, y, predictions, weight, library)
         for got, want in zip((gradient, hessian), expected, strict=True):
             assert got.dtype == LIBRARY_DTYPE  # what both libraries store, whatever preds are
             np.testing.assert_allclose(
                 got,
-                default_loss.newton_scale * want,
+                want,
                 rtol=4 * np.finfo(LIBRARY_DTYPE).eps,
-                atol=default_loss.newton_scale * np.finfo(LIBRARY_DTYPE).smallest_normal,
+                atol=factor * np.finfo(LIBRARY_DTYPE).smallest_normal,
             )
+        if library == "xgboost" and default_loss.xgboost_unit_rows is not None:
+            total_weight = len(y) if weight is None else np.sum(weight)
+            mean_hessian = np.sum(hessian, dtype=np.float64) / total_weight
+            assert mean_hessian == pytest.approx(1 / default_loss.xgboost_unit_rows, rel=1e-5)
     start = recorder.calls[0][0]
     assert reference_mean_loss(default_loss, y, raw, weight) < reference_mean_loss(
         default_loss, y, start, weight

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost.dask
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, wait
 
 from boostobj import (
     BoostClassifier,
@@ -114,17 +114,45 @@ def test_objective_on_the_workers_equals_the_objective_on_all_rows(
     loss: Loss, client: Client
 ) -> None:
     """Each worker computes gradients and Hessians of its own rows only: they must be
-    the rows of the whole-data result (no statistic of a partition enters them)."""
+    the rows of the whole-data result (no statistic of a partition enters them). So it is
+    as LightGBM calls the objective, and as XGBoost does for losses without
+    ``xgboost_unit_rows`` (for those, see the next test)."""
     _, y = _data(_kind(loss), 400)
     rng = np.random.default_rng(1)
     raw = rng.normal(size=(400, 3) if _kind(loss) == "multiclass" else 400)
     sorted_rows = np.argsort(y, kind="stable")  # partitions of very different labels
     y, raw = y[sorted_rows], raw[sorted_rows]
     partitions = np.array_split(np.arange(400), 4)
-    on_workers = client.gather([client.submit(loss, y[rows], raw[rows]) for rows in partitions])
-    for index, expected in enumerate(loss(y, raw)):
-        parts = [result[index] for result in on_workers]
-        np.testing.assert_array_equal(np.concatenate(parts), expected)
+    calls = [lambda y, raw: loss(y, raw, None, None)]  # LightGBM: (y, pred, weight, group)
+    if loss.xgboost_unit_rows is None:
+        calls.append(loss)  # XGBoost: (y, pred)
+    for call in calls:
+        on_workers = client.gather([client.submit(call, y[rows], raw[rows]) for rows in partitions])
+        for index, expected in enumerate(call(y, raw)):
+            parts = [result[index] for result in on_workers]
+            np.testing.assert_array_equal(np.concatenate(parts), expected)
+
+
+@pytest.mark.parametrize("loss", [LogCosh(), Quantile(alpha=0.9)], ids=repr)
+def test_xgboost_normalization_is_one_number_for_all_workers(loss: Loss, client: Client) -> None:
+    """For XGBoost the objective divides the Hessians of losses with ``xgboost_unit_rows``
+    by their mean over all rows, summed over the workers through XGBoost's collective:
+    ``DaskXGBRegressor`` on partitions of very different labels trains the model that
+    ``XGBRegressor`` trains on all rows at once. (With each worker's own mean, a worker
+    whose residuals are 20× larger would hand 20× larger gradient sums.)"""
+    X, y = _data("regression", 4000)
+    y = y + 1000 * (X[:, 4] > 0.5)  # residuals from the start: ~50 and ~1050
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    settings = {"objective": loss, "n_estimators": 10, "tree_method": "hist", "nthread": 1}
+    local = xgboost.XGBRegressor(**settings).fit(X, y).predict(X)
+    X_dask, y_dask = _to_dask(X, y, "array")
+    X_dask, y_dask = client.persist([X_dask, y_dask])
+    wait([X_dask, y_dask])
+    holders = {worker for keys in client.who_has(y_dask).values() for worker in keys}
+    assert len(holders) == 2  # both workers hold partitions
+    remote = xgboost.dask.DaskXGBRegressor(**settings).fit(X_dask, y_dask).predict(X_dask)
+    np.testing.assert_allclose(remote.compute(), local, rtol=1e-4, atol=1e-4 * np.std(y))
 
 
 # ------------------------------------------------------- the libraries' Dask wrappers

@@ -620,6 +620,34 @@ def test_xgboost_min_child_weight_counts_effective_samples() -> None:
     assert _xgboost_min_child_weight(logistic) == 1  # newton_scale 1: XGBoost's default
 
 
+@pytest.mark.parametrize("loss", ["logcosh", "quantile"])
+def test_xgboost_estimators_hand_hessians_in_newton_scale_units(
+    loss: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The estimators count ``min_child_weight`` and ``reg_lambda`` in units of
+    ``newton_scale``: their objective hands XGBoost ``newton_scale`` times the Hessian,
+    not the raw objective's per-round normalization (``xgboost_unit_rows``)."""
+    handed = []
+    real_train = xgb.train
+
+    def recording_train(*args: Any, obj: Any, **kwargs: Any) -> Any:
+        def recording_objective(predictions: Any, dtrain: Any) -> Any:
+            gradient, hessian = obj(predictions, dtrain)
+            handed.append((predictions.copy(), hessian.copy()))
+            return gradient, hessian
+
+        return real_train(*args, obj=recording_objective, **kwargs)
+
+    monkeypatch.setattr(xgb, "train", recording_train)
+    X, y = heteroscedastic_data(300, seed=0)
+    model = BoostRegressor(loss=loss, **FAST).fit(X, y)
+    assert len(handed) == FAST["n_estimators"]
+    fitted = model.loss_
+    for predictions, hessian in handed:
+        want = fitted.newton_scale * fitted.gradient_hessian(y, predictions)[1]
+        np.testing.assert_allclose(hessian, want, rtol=4 * np.finfo(np.float32).eps)
+
+
 def _l2_penalty(trained: Any) -> float:
     """The L2 penalty on leaf values a trained booster used, from the library's own
     record of its configuration."""

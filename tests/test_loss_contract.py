@@ -327,3 +327,18 @@ def test_training_binary_loss_rejects_labels_outside_0_1(loss, tiny_data, conven
     y[3] = 2.0
     with pytest.raises(ValueError, match="labels 0 and 1"):
         _fit(convention, loss, X, y, weight)
+
+
+def test_objective_rejects_calls_no_library_makes() -> None:
+    """Weights passed twice, too many positional arguments, or the arguments of a
+    training API swapped: a ``TypeError`` saying how the objective is called."""
+    y, raw, weight = np.array([1.0, 2.0]), np.zeros(2), np.ones(2)
+    dtrain = xgb.DMatrix(np.zeros((2, 1)), label=y)
+    for call in (
+        lambda: boostobj.logcosh_obj(y, raw, weight, None, None),
+        lambda: boostobj.logcosh_obj(y, raw, weight, sample_weight=weight),
+        lambda: boostobj.logcosh_obj(raw, dtrain, sample_weight=weight),
+        lambda: boostobj.logcosh_obj(dtrain, raw),
+    ):
+        with pytest.raises(TypeError, match="obj\\("):
+            call()

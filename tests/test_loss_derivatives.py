@@ -18,6 +18,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
+from conftest import handed_to_library
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -365,7 +366,8 @@ def test_exponential_newton_step_is_uncapped(inputs):
 @given(data=st.data())
 def test_finite_positive_and_shaped_like_prediction(loss, dtype, data):
     """Finite values, gradients and Hessians > 0 for any input in range, in the dtype and
-    shape of the prediction, with no warning; weights and ``newton_scale`` multiply both;
+    shape of the prediction, with no warning; weights multiply both, and the objective
+    hands each library what ``handed_to_library`` says;
     output buffers are filled and returned. Shapes (n,) and, for losses whose 2-D input
     is several outputs rather than multiclass logits, (n, 2)."""
     columns = data.draw(st.sampled_from([0] if loss.supports_multiclass else [0, 2]))
@@ -385,16 +387,21 @@ def test_finite_positive_and_shaped_like_prediction(loss, dtype, data):
     weighted = loss.gradient_hessian(
         y, raw, weight, gradient_out=buffers[0], hessian_out=buffers[1]
     )
-    called = loss(y, raw, weight)
     for got, buffer, plain in zip(weighted, buffers, (gradient, hessian), strict=True):
         assert got is buffer
         np.testing.assert_array_equal(got, plain * factor)
-    for got, plain in zip(called, (gradient, hessian), strict=True):
-        assert got.dtype == LIBRARY_DTYPE  # the objective hands the libraries float32
-        assert np.all(np.isfinite(got))
-        np.testing.assert_allclose(
-            got,
-            plain * factor * loss.newton_scale,
-            rtol=4 * np.finfo(LIBRARY_DTYPE).eps,
-            atol=loss.newton_scale * np.finfo(LIBRARY_DTYPE).smallest_normal,  # subnormals
-        )
+    # The objective, called as LightGBM and as XGBoost call it.
+    for library, called in [
+        ("lightgbm", loss(y, raw, weight, None)),
+        ("xgboost", loss(y, raw, sample_weight=weight)),
+    ]:
+        *expected, scale = handed_to_library(loss, y, raw, weight, library)
+        for got, want in zip(called, expected, strict=True):
+            assert got.dtype == LIBRARY_DTYPE  # the objective hands the libraries float32
+            assert np.all(np.isfinite(got))
+            np.testing.assert_allclose(
+                got,
+                want,
+                rtol=4 * np.finfo(LIBRARY_DTYPE).eps,
+                atol=scale * np.finfo(LIBRARY_DTYPE).smallest_normal,  # subnormals
+            )
