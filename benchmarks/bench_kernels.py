@@ -11,7 +11,11 @@ reported as the minimum and median over ``--repeats`` repetitions:
   logits, ``boostobj.adapters.output_buffers``): the steady state of a training run;
 - ``fresh``: ``gradient_hessian(y, raw)``, new output arrays each call;
 - ``whole``: like ``out`` but evaluated on whole arrays instead of blocks of rows
-  (``boostobj.base.BLOCK_BYTES`` set above the array size): what blocking saves.
+  (``boostobj.base.BLOCK_BYTES`` set above the array size): what blocking saves;
+- ``xgboost`` / ``lightgbm``: the objective called as each library's scikit-learn API
+  calls it, ``loss(y, raw)`` / ``loss(y, raw, None, None)``: float32 outputs reused from
+  call to call, times ``newton_scale``, or for XGBoost and the losses with
+  ``xgboost_unit_rows`` normalized by the mean Hessian (one more sum and scaling).
 
 Multiclass losses (Softmax) run on (rows, 3) row-major logits, as XGBoost passes them
 (LightGBM's are column-major). Rerun:
@@ -95,6 +99,8 @@ def variants(loss: Loss, y: Any, raw: Any) -> dict[str, Callable[[], Any]]:
         "out": out,
         "fresh": lambda: loss.gradient_hessian(y, raw),
         "whole": whole,
+        "xgboost": lambda: loss(y, raw),
+        "lightgbm": lambda: loss(y, raw, None, None),
     }
 
 
@@ -132,14 +138,16 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table (minimum times)."""
     lines = [
         "| loss | dtype | copy floor (ms) | gradient_hessian, reused outputs (ms) | ratio to "
-        "floor | new outputs (ms) | whole arrays, no blocks (ms) | whole / blocked |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "floor | new outputs (ms) | whole arrays, no blocks (ms) | whole / blocked | "
+        "objective as XGBoost calls it (ms) | as LightGBM (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| `{r['loss']}` | {r['dtype']} | {r['copy_min_ms']:.2f} | {r['out_min_ms']:.2f} "
             f"| {r['out_over_copy']:.1f} | {r['fresh_min_ms']:.2f} | {r['whole_min_ms']:.2f} "
-            f"| {r['whole_over_out']:.1f} |"
+            f"| {r['whole_over_out']:.1f} | {r['xgboost_min_ms']:.2f} "
+            f"| {r['lightgbm_min_ms']:.2f} |"
         )
     return "\n".join(lines)
 

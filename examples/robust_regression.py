@@ -38,9 +38,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     loss = logcosh_obj.fitted_to(y_train)
     init = loss.init_score(y_train)
     predictions = {
-        "xgboost log-cosh": xgb.XGBRegressor(
-            objective=loss, base_score=init, n_estimators=n_trees
-        )
+        "xgboost log-cosh": xgb.XGBRegressor(objective=loss, base_score=init, n_estimators=n_trees)
         .fit(X_train, y_train)
         .predict(X_test),
         "xgboost squared error": xgb.XGBRegressor(
