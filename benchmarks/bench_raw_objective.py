@@ -59,37 +59,30 @@ from boostobj import Huber, LogCosh, Loss, PseudoHuber, Quantile
 from boostobj.adapters import xgboost_normalization
 
 
-class ConstantScaleObjective:
-    """XGBoost scikit-learn objective: ``newton_scale`` times the loss's gradient and
-    Hessian (the package before ``xgboost_unit_rows``)."""
+class RescaledObjective:
+    """XGBoost scikit-learn objective: the loss's gradient and Hessian times
+    ``newton_scale`` (``unit_rows`` None: the package before ``xgboost_unit_rows``), or
+    normalized as the package does with ``unit_rows`` in place of ``xgboost_unit_rows``
+    (one machine)."""
 
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
-
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, Any]:
-        gradient, hessian = self.loss.gradient_hessian(y_true, y_pred, sample_weight)
-        return gradient * self.loss.newton_scale, hessian * self.loss.newton_scale
-
-
-class OneUnitRowObjective:
-    """XGBoost scikit-learn objective: the package's normalization with
-    ``xgboost_unit_rows`` = 1 whatever the loss (one machine)."""
-
-    def __init__(self, loss: Loss) -> None:
-        self.loss = loss
+    def __init__(self, loss: Loss, unit_rows: float | None) -> None:
+        self.loss, self.unit_rows = loss, unit_rows
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> tuple[Any, Any]:
         gradient, hessian = self.loss.gradient_hessian(y_true, y_pred, sample_weight)
-        factor = xgboost_normalization(hessian, sample_weight, unit_rows=1.0)
+        if self.unit_rows is None:
+            factor = self.loss.newton_scale
+        else:
+            factor = xgboost_normalization(hessian, sample_weight, self.unit_rows)
         return gradient * factor, hessian * factor
 
 
 def xgboost_fit_predict(
-    objective: Callable[[Loss], Any],
+    unit_rows: float | None,
 ) -> Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]:
     def fit_predict(loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray) -> Any:
         model = xgb.XGBRegressor(
-            objective=objective(loss),
+            objective=RescaledObjective(loss, unit_rows),
             n_estimators=data.n_estimators,
             learning_rate=data.learning_rate,
         )
@@ -111,8 +104,8 @@ VARIANTS: list[Variant] = [
         )
         for backend in BACKENDS
     ),
-    ("xgboost, unit rows 1", "xgboost", xgboost_fit_predict(OneUnitRowObjective), False),
-    ("xgboost, constant scale", "xgboost", xgboost_fit_predict(ConstantScaleObjective), True),
+    ("xgboost, unit rows 1", "xgboost", xgboost_fit_predict(1.0), False),
+    ("xgboost, constant scale", "xgboost", xgboost_fit_predict(None), True),
 ]
 ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
 

@@ -83,8 +83,9 @@ class Loss(ABC):
     binary_labels: ClassVar[bool] = False
     #: True for losses that accept raw predictions of shape (n, K) and labels 0..K-1.
     supports_multiclass: ClassVar[bool] = False
-    #: Constant by which the library adapters multiply gradient and Hessian (for XGBoost
-    #: only when ``xgboost_unit_rows`` is None). The Newton step ``-G / H`` of a leaf
+    #: Constant by which the library adapters multiply gradient and Hessian (for the
+    #: raw objective in XGBoost only when ``xgboost_unit_rows`` is None; the estimators
+    #: always use it). The Newton step ``-G / H`` of a leaf
     #: does not change, but the booster's absolute defaults (``reg_lambda=1``,
     #: ``min_child_weight=1``) shrink to nothing next to ``H``. It is a constant of the
     #: class, never a statistic of the data, so every Dask worker and every boosting

@@ -222,7 +222,9 @@ class Quantile(Loss):
     chase them (on ``diabetes``, 354 training rows, the α = 0.05 / 0.95 estimators ended
     1.6-1.7× the built-in's pinball loss after 300 trees); with it, about one
     minority-side row's worth of prior holds each leaf back (BENCHMARKS.md, "Quantile
-    leaf penalty").
+    leaf penalty"). Used as an objective directly, the loss gets the same penalty from
+    XGBoost's ``reg_lambda=1``, counted in average rows instead (``xgboost_unit_rows``;
+    LightGBM's raw objective has no L2 penalty to give it).
     ``init_score`` is the weighted α-quantile. Measured against the built-in quantile
     objectives in BENCHMARKS.md.
     """
