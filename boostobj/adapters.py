@@ -51,7 +51,13 @@ from typing import Any
 
 import numpy as np
 
-from boostobj.base import OUTPUT_BUFFERS_ATTRIBUTE, Loss, namespace_of
+from boostobj.base import (
+    OUTPUT_BUFFERS_ATTRIBUTE,
+    Loss,
+    SumOverWorkers,
+    namespace_of,
+    one_worker,
+)
 
 #: dtype of the gradient and Hessian handed to the libraries for NumPy predictions. Both
 #: store float32 gradients (XGBoost's ``GradientPair``, LightGBM's ``score_t``): nothing
@@ -114,10 +120,18 @@ def objective_call(
             raise TypeError(CALL_FORMS)
         sample_weight = lightgbm_weight_group[0]
     y_true, raw_prediction, weight = split_arguments(first, second, sample_weight)
+    if calling_library(second, lightgbm_weight_group) == "lightgbm":
+        return _scaled_gradient_hessian(
+            loss, y_true, raw_prediction, weight, loss.newton_scale, one_worker
+        )
     unit_rows = loss.xgboost_unit_rows
-    if unit_rows is None or calling_library(second, lightgbm_weight_group) == "lightgbm":
-        return _scaled_gradient_hessian(loss, y_true, raw_prediction, weight, loss.newton_scale)
-    gradient, hessian = _scaled_gradient_hessian(loss, y_true, raw_prediction, weight, 1.0)
+    if unit_rows is None:
+        return _scaled_gradient_hessian(
+            loss, y_true, raw_prediction, weight, loss.newton_scale, sum_over_xgboost_workers
+        )
+    gradient, hessian = _scaled_gradient_hessian(
+        loss, y_true, raw_prediction, weight, 1.0, sum_over_xgboost_workers
+    )
     factor = xgboost_normalization(hessian, weight, unit_rows)
     gradient *= factor
     hessian *= factor
@@ -125,12 +139,18 @@ def objective_call(
 
 
 def _scaled_gradient_hessian(
-    loss: Loss, y_true: Any, raw_prediction: Any, weight: Any, scale: float
+    loss: Loss,
+    y_true: Any,
+    raw_prediction: Any,
+    weight: Any,
+    scale: float,
+    sum_over_workers: SumOverWorkers,
 ) -> tuple[Any, Any]:
-    """``scale`` times the weighted gradient and Hessian, in ``output_buffers``."""
+    """``scale`` times the weighted gradient and Hessian, in ``output_buffers``, with the
+    loss's statistics of the rows (``Loss.for_round``) summed by ``sum_over_workers``."""
     gradient_out, hessian_out = output_buffers(loss, raw_prediction)
     return loss._weighted_gradient_hessian(
-        y_true, raw_prediction, weight, scale, gradient_out, hessian_out
+        y_true, raw_prediction, weight, scale, gradient_out, hessian_out, sum_over_workers
     )
 
 
@@ -148,18 +168,18 @@ def xgboost_normalization(hessian: Any, sample_weight: Any, unit_rows: float) ->
         weight = xp.asarray(sample_weight, dtype=xp.float64)
         total_weight = float(xp.sum(weight)) * outputs_per_row
     hessian_sum = float(xp.sum(hessian, dtype=xp.float64))
-    total_weight, hessian_sum = _summed_over_xgboost_workers(total_weight, hessian_sum)
+    sums = sum_over_xgboost_workers(np.array([total_weight, hessian_sum]))
+    total_weight, hessian_sum = float(sums[0]), float(sums[1])
     return total_weight / (hessian_sum * unit_rows) if hessian_sum > 0 else 1.0
 
 
-def _summed_over_xgboost_workers(*values: float) -> tuple[float, ...]:
-    """``values`` summed over the workers of XGBoost's collective (``xgboost.dask``
-    trains inside one), as they are on a single process."""
+def sum_over_xgboost_workers(values: np.ndarray) -> np.ndarray:
+    """``values`` (float64) summed over the workers of XGBoost's collective
+    (``xgboost.dask`` trains inside one); as they are on a single process."""
     collective = sys.modules.get("xgboost.collective")
     if collective is None or collective.get_world_size() <= 1:
         return values
-    summed = collective.allreduce(np.array(values, dtype=np.float64), collective.Op.SUM)
-    return tuple(float(value) for value in summed)
+    return np.asarray(collective.allreduce(values, collective.Op.SUM), dtype=np.float64)
 
 
 class _LossWrapper:
@@ -187,7 +207,12 @@ class ConstantScaleObjective(_LossWrapper):
     def __call__(self, preds: Any, dtrain: Any) -> tuple[Any, Any]:
         y_true, raw_prediction, weight = split_arguments(preds, dtrain, None)
         return _scaled_gradient_hessian(
-            self.loss, y_true, raw_prediction, weight, self.loss.newton_scale
+            self.loss,
+            y_true,
+            raw_prediction,
+            weight,
+            self.loss.newton_scale,
+            sum_over_xgboost_workers,
         )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -56,6 +56,10 @@ BLOCK_BYTES = 1 << 19
 #: of the robust losses, ``epsilon`` of ``Quantile``). Measured in BENCHMARKS.md
 #: ("Curvature floor"): 0.1-0.3 all beat the tight majorizer from the init score.
 RESIDUAL_FLOOR_FRACTION = 0.2
+
+#: Sums over the workers of a distributed run: a float64 array in, the element-wise sums
+#: over every worker out (``boostobj.adapters`` passes XGBoost's collective all-reduce).
+SumOverWorkers = Callable[[np.ndarray], np.ndarray]
 
 #: Attribute under which ``boostobj.adapters.output_buffers`` keeps a loss's reusable
 #: gradient and Hessian arrays: a cache, not state (see ``Loss.__getstate__``).
@@ -137,6 +141,21 @@ class Loss(ABC):
         fixed from the training labels; the estimators train this. The loss itself (its
         value, gradient and minimizer) does not change. Losses without such settings
         return ``self``."""
+        return self
+
+    def for_round(self, y_true: Any, raw_prediction: Any, sample_weight: Any = None) -> Loss:
+        """This loss with the curvature settings that follow the current residuals (those
+        left ``None`` and not fixed by ``fitted_to``) fixed at their values for these
+        arrays: ``gradient_hessian(y, p, w)`` is ``for_round(y, p, w).gradient_hessian(y,
+        p, w)``. Losses without such settings return ``self``."""
+        xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
+        return self._for_round(xp, y, raw, weight, one_worker)
+
+    def _for_round(
+        self, xp: Any, y: Any, raw: Any, weight: Any, sum_over_workers: SumOverWorkers
+    ) -> Loss:
+        """``for_round`` on prepared arrays; statistics of the rows are summed over the
+        workers with ``sum_over_workers`` (XGBoost's collective in a distributed run)."""
         return self
 
     # --------------------------------------------------------------- public API
@@ -303,16 +322,19 @@ class Loss(ABC):
         scale: float,
         gradient_out: Any = None,
         hessian_out: Any = None,
+        sum_over_workers: SumOverWorkers | None = None,
     ) -> tuple[Any, Any]:
         """Gradient and Hessian times ``sample_weight`` times ``scale``, one fused pass of
-        blocks written into the outputs (new arrays like the prediction when None)."""
+        blocks written into the outputs (new arrays like the prediction when None), by the
+        loss ``for_round`` these rows (its statistics summed with ``sum_over_workers``)."""
         xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
+        loss = self._for_round(xp, y, raw, weight, sum_over_workers or one_worker)
         if gradient_out is None:
             gradient_out = xp.empty_like(raw)
         if hessian_out is None:
             hessian_out = xp.empty_like(raw)
         for rows, y_block, raw_block, weight_block in self._blocks(xp, y, raw, weight):
-            gradient, hessian = self._gradient_hessian(xp, y_block, raw_block)
+            gradient, hessian = loss._gradient_hessian(xp, y_block, raw_block)
             factor = scale
             if weight_block is not None:
                 factor = weight_block * scale if scale != 1.0 else weight_block
@@ -341,6 +363,41 @@ def row_blocks(xp: Any, raw: Any) -> Iterator[Any]:
     step = max(1, BLOCK_BYTES // row_bytes)
     for start in range(0, max(raw.shape[0], 1), step):
         yield slice(start, start + step)
+
+
+def one_worker(values: np.ndarray) -> np.ndarray:
+    """``SumOverWorkers`` of a single process: the values themselves."""
+    return values
+
+
+def residual_scale(
+    xp: Any, y: Any, raw: Any, weight: Any, sum_over_workers: SumOverWorkers
+) -> np.ndarray:
+    """Per output (column of a 2-D ``raw``), ``S = (Σ w √|raw - y| / Σ w)²``: a typical
+    residual size that a few huge residuals do not dominate (XGBoost's quantile objective
+    takes the same statistic, since 3.4). Sums in float64, block by block, then over the
+    workers; NaN for an output whose weights sum to 0."""
+    outputs = math.prod(raw.shape[1:])
+    root_sums, weight_sum = np.zeros(outputs), 0.0
+    for rows in row_blocks(xp, raw):
+        roots = xp.sqrt(xp.abs(raw[rows] - _as_dtype(xp, y[rows], raw.dtype)))
+        if weight is not None:
+            weight_block = _as_dtype(xp, weight[rows], raw.dtype)
+            roots = roots * (weight_block[:, None] if roots.ndim > 1 else weight_block)
+            weight_sum += float(xp.sum(xp.astype(weight_block, xp.float64)))
+        else:
+            weight_sum += roots.shape[0]
+        root_sums += _host_float64(xp, xp.sum(xp.astype(roots, xp.float64), axis=0))
+    totals = sum_over_workers(np.concatenate([root_sums, [weight_sum]]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (totals[:-1] / totals[-1]) ** 2
+
+
+def _host_float64(xp: Any, values: Any) -> np.ndarray:
+    """A 0-d or 1-d array of any namespace as a flat float64 NumPy array."""
+    if values.ndim == 0:
+        return np.array([float(values)])
+    return np.array([float(values[i]) for i in range(values.shape[0])])
 
 
 def _as_dtype(xp: Any, array: Any, dtype: Any) -> Any:

@@ -13,6 +13,7 @@ by ``name``.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from numbers import Real
@@ -35,9 +36,11 @@ from boostobj.base import (
     MulticlassLoss,
     ScaledRobustLoss,
     SoftmaxTerms,
+    SumOverWorkers,
     check_class_weights,
     class_totals,
     host_labels_weights,
+    residual_scale,
     typical_residual,
     weighted_quantile,
 )
@@ -210,10 +213,18 @@ class Quantile(Loss):
     smoothed one); the price is that a single step is not guaranteed to decrease the loss
     (it may overshoot the kink), which the learning rate damps.
 
-    ε (``epsilon``) bounds the curvature of residuals sitting at the kink: ``None``
-    (default) is ε = 1 when the loss is used as an objective directly, and ε = τ, the
-    robust losses' ``residual_floor`` from the training labels, in the estimators
-    (``fitted_to``; why: see ``residual_floor`` in ``ScaledRobustLoss``).
+    ε (``epsilon``) bounds the curvature of residuals sitting at the kink, and must be
+    small next to the residuals: with ε far above them every row gets about the same
+    curvature and a leaf steps by about ε per tree whatever the residuals, which on a
+    target of scale 0.1 overshoots many times. ``None`` (default): ε follows the
+    residuals, ε = c·S every round with S = (Σ w √|r| / Σ w)² (``residual_scale``, per
+    output) and c = ``adaptive_epsilon_fraction`` = 0.04, XGBoost 3.4's statistic and
+    constant for its own quantile curvature; at least ``min_epsilon``, so that rows all
+    at the kink (S = 0) keep finite curvature. In XGBoost the sums run over every worker
+    (``xgboost.collective``); LightGBM gives a Python objective no collective, so in
+    ``lightgbm.dask`` each worker takes S of its own rows (set ``epsilon`` to make it one
+    number). The estimators fix ε = τ, the robust losses' ``residual_floor`` from the
+    training labels (``fitted_to``; why: see ``residual_floor`` in ``ScaledRobustLoss``).
 
     The estimators also penalize leaf values (``leaf_prior_rows``): 1 / (2 min(α, 1 - α))
     rows at the kink, one at the median and 10 at α = 0.05 or 0.95. A leaf's step moves
@@ -232,7 +243,12 @@ class Quantile(Loss):
     name = "quantile"
     newton_scale: ClassVar[float] = ScaledRobustLoss.secant_newton_scale
 
-    #: ε of a ``Quantile`` whose ``epsilon`` is None, used as an objective directly.
+    #: c in ε = c·S when ``epsilon`` is None (class docstring).
+    adaptive_epsilon_fraction: ClassVar[float] = 0.04
+    #: Smallest ε when ``epsilon`` is None: the curvature at the kink, ≤ 1/ε, stays finite
+    #: in float32 times any weight up to 1e12 and ``newton_scale``.
+    min_epsilon: ClassVar[float] = 1e-20
+    #: ε that ``fitted_to`` takes when the labels' deviation is 0 (constant labels).
     default_epsilon: ClassVar[float] = 1.0
 
     def __init__(self, alpha: float = 0.5, epsilon: float | None = None) -> None:
@@ -240,14 +256,14 @@ class Quantile(Loss):
         self.epsilon = None if epsilon is None else check_positive("epsilon", epsilon)
 
     @property
-    def _epsilon(self) -> float:
-        """The ε in use: ``epsilon``, or ``default_epsilon`` when it is None."""
-        return self.default_epsilon if self.epsilon is None else self.epsilon
-
-    @property
     def max_row_curvature(self) -> float:  # type: ignore[override]
         """(½ + max(α, 1 - α)) / (2ε): the curvature of a residual at the kink."""
-        return (0.5 + max(self.alpha, 1 - self.alpha)) / (2 * self._epsilon)
+        if self.epsilon is None:
+            raise ValueError(
+                "Quantile(epsilon=None) sets epsilon from the residuals every round, so a "
+                "row's curvature has no bound: fix epsilon (fitted_to or epsilon=...)"
+            )
+        return (0.5 + max(self.alpha, 1 - self.alpha)) / (2 * self.epsilon)
 
     @property
     def leaf_prior_rows(self) -> float:  # type: ignore[override]
@@ -266,14 +282,28 @@ class Quantile(Loss):
         epsilon = typical_residual(y_true, sample_weight) or self.default_epsilon
         return Quantile(self.alpha, epsilon)
 
+    def _for_round(
+        self, xp: Any, y: Any, raw: Any, weight: Any, sum_over_workers: SumOverWorkers
+    ) -> Loss:
+        if self.epsilon is not None:
+            return self
+        scale = np.nan_to_num(residual_scale(xp, y, raw, weight, sum_over_workers))
+        epsilon = np.maximum(self.adaptive_epsilon_fraction * scale, self.min_epsilon)
+        round_loss = copy.copy(self)
+        round_loss.epsilon = float(epsilon[0]) if raw.ndim < 2 else epsilon  # per output
+        return round_loss
+
     def _value(self, xp: Any, y: Any, raw: Any) -> Any:
         r = y - raw
         return xp.maximum(self.alpha * r, (self.alpha - 1) * r)
 
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
+        epsilon = self.epsilon  # fixed for the round (``_for_round``)
+        if not isinstance(epsilon, float):  # one per output
+            epsilon = xp.asarray(epsilon, dtype=raw.dtype)
         r = raw - y
         gradient = xp.astype(r > 0, raw.dtype) - self.alpha  # 1 - α if r > 0 else -α
-        return gradient, (0.5 + xp.abs(gradient)) / (2 * (self._epsilon + xp.abs(r)))
+        return gradient, (0.5 + xp.abs(gradient)) / (2 * (epsilon + xp.abs(r)))
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
         y, weight = host_labels_weights(y_true, sample_weight)

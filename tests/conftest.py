@@ -100,14 +100,17 @@ def tiny_data() -> Callable[[Loss], TinyData]:
     """Factory of a tiny training set for a loss: ``(X, y, sample_weight)`` with 300 rows
     and 3 integer features (few distinct values, so both libraries bin them identically
     whatever the weights), labels 0/1 for binary losses and heavy-tailed regression
-    targets otherwise, and integer weights 1..3. Labels and weights are exact in float32,
-    the dtype in which both libraries store them."""
+    targets otherwise, and weights 1, 2 or 4. Labels and weights are exact in float32,
+    the dtype in which both libraries store them, and powers of two multiply a float32
+    gradient exactly: a row of weight k hands the tree learner exactly the sums that k
+    copies of it do. (With weight 3, the rounding of 3g decides between two splits whose
+    gains tie, which the quantized labels make common, and the models part.)"""
     rng = np.random.default_rng(20240611)
     X = rng.integers(0, 8, size=(300, 3)).astype(np.float64)
     signal = X @ np.array([1.0, -0.5, 0.25])
     regression = np.round(8 * (signal + rng.standard_t(2, size=300))) / 8
     binary = (signal + rng.logistic(size=300) > 2.5).astype(np.float64)
-    weight = rng.integers(1, 4, size=300).astype(np.float64)
+    weight = 2.0 ** rng.integers(0, 3, size=300)
 
     def make(loss: Loss) -> TinyData:
         return X, binary if loss.binary_labels else regression, weight
@@ -153,6 +156,32 @@ def _reference_loss(loss: Loss, y: mpmath.mpf, raw: mpmath.mpf, shift: int = 0) 
                 class_weight = loss.alpha if y == 1 else 1 - mpmath.mpf(loss.alpha)
             return -class_weight * miss**loss.gamma * log_q
     raise NotImplementedError(f"no reference formula for {loss!r}")
+
+
+def reference_round_epsilon(
+    loss: Quantile, y: np.ndarray, raw: np.ndarray, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """The ε of ``Quantile(epsilon=None)`` for these rows, per output (column), from its
+    documented definition in exact arithmetic: max(c S, min_epsilon), S = (Σ w √|raw - y|
+    / Σ w)² over the exact residuals; ``min_epsilon`` where the weights sum to 0."""
+    y2 = np.reshape(y, (len(y), -1)).tolist()
+    raw2 = np.reshape(raw, (len(raw), -1)).tolist()
+    weights = [1.0] * len(y2) if weight is None else np.asarray(weight).tolist()
+    epsilons = []
+    with mpmath.workprec(200):
+        total_weight = mpmath.fsum(mpmath.mpf(w) for w in weights)
+        for column in range(len(y2[0])):
+            roots = mpmath.fsum(
+                mpmath.mpf(w) * mpmath.sqrt(abs(mpmath.mpf(p[column]) - mpmath.mpf(t[column])))
+                for w, t, p in zip(weights, y2, raw2, strict=True)
+            )
+            epsilon = (
+                0
+                if total_weight == 0
+                else loss.adaptive_epsilon_fraction * (roots / total_weight) ** 2
+            )
+            epsilons.append(float(max(epsilon, loss.min_epsilon)))
+    return np.array(epsilons)
 
 
 @pytest.fixture(scope="session")

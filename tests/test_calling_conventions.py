@@ -15,17 +15,19 @@ import pytest
 import xgboost as xgb
 from conftest import handed_to_library
 
-from boostobj import Loss
+from boostobj import Loss, Quantile
 from boostobj.adapters import LIBRARY_DTYPE
 
 N_TREES = 5
-#: Deterministic single-threaded histogram boosting. LightGBM's row-count minimums are 1
-#: so that a row of weight 2 and two copies of it are alike to the tree learner.
+#: Deterministic single-threaded histogram boosting, in which a row of weight 2 and two
+#: copies of it are alike to the tree learner: LightGBM checks ``min_data_in_leaf``
+#: against row counts it estimates from Hessian sums (count ≈ H × rows / ΣH), which
+#: differ between the two, so the check is off (0); ``min_data_in_bin`` is 1.
 XGB_PARAMS = {"tree_method": "hist", "max_depth": 3, "learning_rate": 0.5, "seed": 0}
 LGB_PARAMS = {
     "num_leaves": 8,
     "learning_rate": 0.5,
-    "min_data_in_leaf": 1,
+    "min_data_in_leaf": 0,
     "min_data_in_bin": 1,
     "deterministic": True,
     "force_col_wise": True,
@@ -192,3 +194,33 @@ def test_weight_counts_as_copies(default_loss, convention, tiny_data):
     )
     unweighted, _ = train(convention, default_loss, X, y, None)
     assert not np.allclose(weighted, unweighted, rtol=1e-3, atol=1e-3 * np.ptp(y))
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+@pytest.mark.parametrize("alpha", [0.1, 0.5, 0.9])
+def test_raw_quantile_objective_trains_at_any_target_scale(library, alpha, tiny_data):
+    """The pinball loss has no scale, and neither has ``Quantile()`` as an objective: ε
+    follows the residuals (``epsilon=None``). Labels times K (a power of two: exact in
+    floating point, as are the square roots of the residuals) train the model of the
+    labels, times K, in each library with its defaults, from a start of 0: K = 2^±20 in
+    LightGBM; in XGBoost K = 2^20 only, whose minimum split gain (1e-6) is absolute, so
+    that on labels of scale 1e-5 it stops splitting, as it does with its own
+    ``reg:squarederror`` (README, "Scale"). (With a fixed ε = 1, on labels of scale 1e-5
+    every row has about the same curvature and each tree oversteps many times.)"""
+    X, y, _ = tiny_data(Quantile())
+
+    def predictions(labels: np.ndarray) -> np.ndarray:
+        if library == "xgboost":
+            model = xgb.XGBRegressor(objective=Quantile(alpha), base_score=0.0, n_jobs=1)
+            return model.fit(X, labels).predict(X, output_margin=True)
+        model = lgb.LGBMRegressor(objective=Quantile(alpha), n_jobs=1, verbose=-1)
+        return model.fit(X, labels).predict(X, raw_score=True)
+
+    expected = predictions(y)
+    assert loss_at(alpha, y, expected) < 0.7 * loss_at(alpha, y, np.zeros_like(y))
+    for k in (2.0**20,) if library == "xgboost" else (2.0**-20, 2.0**20):
+        np.testing.assert_allclose(predictions(k * y) / k, expected, rtol=1e-6, atol=1e-9)
+
+
+def loss_at(alpha: float, y: np.ndarray, raw: np.ndarray) -> float:
+    return Quantile(alpha).mean_loss(y, raw)

@@ -116,12 +116,15 @@ def test_objective_on_the_workers_equals_the_objective_on_all_rows(
     """Each worker computes gradients and Hessians of its own rows only: they must be
     the rows of the whole-data result (no statistic of a partition enters them). So it is
     as LightGBM calls the objective, and as XGBoost does for losses without
-    ``xgboost_unit_rows`` (for those, see the next test)."""
+    ``xgboost_unit_rows`` (for those, see the next test). ``Quantile(epsilon=None)``
+    takes ε from the residuals of the rows it is given, which in ``lightgbm.dask`` are a
+    worker's (its docstring): fixed from all rows (``for_round``), it is one loss again."""
     _, y = _data(_kind(loss), 400)
     rng = np.random.default_rng(1)
     raw = rng.normal(size=(400, 3) if _kind(loss) == "multiclass" else 400)
     sorted_rows = np.argsort(y, kind="stable")  # partitions of very different labels
     y, raw = y[sorted_rows], raw[sorted_rows]
+    loss = loss.for_round(y, raw)
     partitions = np.array_split(np.arange(400), 4)
     calls = [lambda y, raw: loss(y, raw, None, None)]  # LightGBM: (y, pred, weight, group)
     if loss.xgboost_unit_rows is None:
@@ -139,7 +142,8 @@ def test_xgboost_normalization_is_one_number_for_all_workers(loss: Loss, client:
     by their mean over all rows, summed over the workers through XGBoost's collective:
     ``DaskXGBRegressor`` on partitions of very different labels trains the model that
     ``XGBRegressor`` trains on all rows at once. (With each worker's own mean, a worker
-    whose residuals are 20× larger would hand 20× larger gradient sums.)"""
+    whose residuals are 20× larger would hand 20× larger gradient sums.) The same holds
+    for ``Quantile(epsilon=None)``'s ε, from the residuals of all workers' rows."""
     X, y = _data("regression", 4000)
     y = y + 1000 * (X[:, 4] > 0.5)  # residuals from the start: ~50 and ~1050
     order = np.argsort(y, kind="stable")

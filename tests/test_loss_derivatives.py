@@ -18,7 +18,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
-from conftest import handed_to_library
+from conftest import handed_to_library, reference_round_epsilon
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,10 +137,17 @@ def _secant_curvature(loss: Loss, t: mpmath.mpf) -> mpmath.mpf:
 
 
 def _expected_hessian(
-    loss: Loss, y: mpmath.mpf, raw: mpmath.mpf, value: mpmath.mpf, first: Any, second: Any
+    loss: Loss,
+    y: mpmath.mpf,
+    raw: mpmath.mpf,
+    value: mpmath.mpf,
+    first: Any,
+    second: Any,
+    epsilon: float | None,
 ) -> mpmath.mpf | None:
     """The documented Hessian, from the reference value and derivatives ``first`` and
-    ``second`` (None at a kink), before the floor; None where it needs a missing one."""
+    ``second`` (None at a kink), before the floor; None where it needs a missing one.
+    ``epsilon``: Quantile's ε for the whole array (``reference_round_epsilon``)."""
     r = raw - y
     match loss:
         case LogCosh() | Huber() | PseudoHuber() if loss.hessian == "secant":
@@ -150,7 +157,6 @@ def _expected_hessian(
                 return mpmath.mpf(1)  # ψ(r)/r -> L''(0) = 1
             return None if first is None else first / r  # ψ(r) / r
         case Quantile():
-            epsilon = loss.default_epsilon if loss.epsilon is None else loss.epsilon
             slope = -loss.alpha if r == 0 else first  # raw == y counts as raw below y
             if slope is None:
                 return None
@@ -168,6 +174,9 @@ def _reference(reference_loss: Callable[..., Any], loss: Loss, y: Any, raw: Any)
     """Float64 arrays of the reference value, gradient and documented Hessian (floored),
     NaN where undefined (near a kink)."""
     eps = float(np.finfo(raw.dtype).eps)
+    epsilon = None
+    if isinstance(loss, Quantile):
+        epsilon = loss.epsilon or float(reference_round_epsilon(loss, y, raw)[0])
     table: dict[str, list[float]] = {"value": [], "gradient": [], "hessian": []}
     for label, prediction in zip(y.ravel().tolist(), raw.ravel().tolist(), strict=True):
         bits = _exact_bits(label, prediction) + 300
@@ -181,7 +190,7 @@ def _reference(reference_loss: Callable[..., Any], loss: Loss, y: Any, raw: Any)
             first = second = None
             if step is not None:
                 first, second = _differences(partial(reference_loss, loss, y_mp, raw_mp), step)
-            hessian = _expected_hessian(loss, y_mp, raw_mp, value, first, second)
+            hessian = _expected_hessian(loss, y_mp, raw_mp, value, first, second, epsilon)
             table["value"].append(float(value))
             table["gradient"].append(np.nan if first is None else float(first))
             table["hessian"].append(
@@ -226,7 +235,8 @@ def _error_scales(loss: Loss, raw: np.ndarray) -> dict[str, Any]:
 def test_value_gradient_hessian_match_reference(loss, dtype, reference_loss, data):
     """``value`` is the loss; the gradient its derivative. Exact Hessians equal its second
     derivative (SquaredError, Logistic, ``hessian="exact"``, Exponential below its cap);
-    the secant curvature is ψ(r)/r; Quantile's is 1/(2(ε + |r|)); Exponential's beyond the
+    the secant curvature is ψ(r)/r; Quantile's is (½ + |grad|)/(2(ε + |r|)), with ε from
+    ``reference_round_epsilon`` when it is None; Exponential's beyond the
     cap is e^cap/4; Focal's is max(exact, α_t q (1 - q)^(γ+1)). Hessians are floored at
     HESSIAN_FLOOR."""
     y, raw = data.draw(loss_inputs(loss, dtype))
@@ -360,6 +370,62 @@ def test_exponential_newton_step_is_uncapped(inputs):
     )
 
 
+# --------------------------------------------------- Quantile's ε from the residuals
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_quantile_round_epsilon_matches_reference(dtype, data):
+    """``Quantile(epsilon=None)`` fixes ε = max(c S, min_epsilon) per output for the rows it
+    is given, S = (Σ w √|r| / Σ w)², weights included (``reference_round_epsilon``), over
+    the extreme inputs, with weights of 0 (all of them too) and for (n, 2) predictions;
+    the gradient and Hessian are those of the loss with that ε."""
+    loss = Quantile(alpha=data.draw(st.sampled_from([0.05, 0.5, 0.9])))
+    columns = data.draw(st.sampled_from([0, 2]))
+    y, raw = data.draw(loss_inputs(loss, dtype, max_size=10, columns=columns))
+    weight = data.draw(
+        st.one_of(
+            st.none(),
+            st.lists(st.floats(0, 1e3), min_size=len(raw), max_size=len(raw)).map(np.array),
+        )
+    )
+    round_loss = loss.for_round(y, raw, weight)
+    # Weights enter in the prediction's dtype, as in the kernels (1e-186 is 0 in float32).
+    in_dtype = None if weight is None else weight.astype(dtype)
+    expected = reference_round_epsilon(loss, y, raw, in_dtype)
+    got = np.reshape(round_loss.epsilon, -1)
+    assert got.shape == expected.shape
+    # Residuals rounded to ``dtype`` before the square root: relative error ~ its eps.
+    np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps)
+    if columns == 0:
+        assert round_loss == Quantile(loss.alpha, epsilon=round_loss.epsilon)  # a float
+    for got_part, expected_part in zip(
+        loss.gradient_hessian(y, raw, weight),
+        round_loss.gradient_hessian(y, raw, weight),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got_part, expected_part)
+
+
+def test_quantile_round_epsilon_follows_the_target_scale():
+    """ε is c S of the residuals, so scaling labels and predictions by K scales ε by K and
+    the Hessian by 1/K: the Newton step -G/H scales with the target, as the loss does."""
+    rng = np.random.default_rng(3)
+    y, raw = rng.standard_t(2, size=500), rng.normal(size=500)
+    loss = Quantile(alpha=0.9)
+    gradient, hessian = loss.gradient_hessian(y, raw)
+    for k in (1e-6, 1e-3, 1e3, 1e6):
+        scaled_gradient, scaled_hessian = loss.gradient_hessian(k * y, k * raw)
+        np.testing.assert_array_equal(scaled_gradient, gradient)
+        np.testing.assert_allclose(scaled_hessian, hessian / k, rtol=1e-12)
+
+
+def test_fixed_curvature_losses_are_their_own_round_loss(loss):
+    """``for_round`` only fixes settings that follow the residuals (Quantile's ε when
+    None); every other configuration is returned as is."""
+    y, raw = np.array([1.0, 2.0, 0.0]), np.array([0.5, 0.0, 1.0])
+    adaptive = isinstance(loss, Quantile) and loss.epsilon is None
+    assert (loss.for_round(y, raw) is loss) is not adaptive
+
+
 # ------------------------------------------------------------------------ numerics
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 @settings(max_examples=25, deadline=None)
@@ -387,7 +453,8 @@ def test_finite_positive_and_shaped_like_prediction(loss, dtype, data):
     weighted = loss.gradient_hessian(
         y, raw, weight, gradient_out=buffers[0], hessian_out=buffers[1]
     )
-    for got, buffer, plain in zip(weighted, buffers, (gradient, hessian), strict=True):
+    unweighted = loss.for_round(y, raw, weight).gradient_hessian(y, raw)
+    for got, buffer, plain in zip(weighted, buffers, unweighted, strict=True):
         assert got is buffer
         np.testing.assert_array_equal(got, plain * factor)
     # The objective, called as LightGBM and as XGBoost call it.
