@@ -3,6 +3,7 @@ many cross-validation shuffles, and what XGBoost's per-round Hessian normalizati
 (``Loss.xgboost_unit_rows``) changes against a constant scale.
 
 Rerun:  python benchmarks/bench_raw_objective.py [--shuffles 8] [--out results.md]
+        [--target-scale K]   (every target times K: is the objective scale-free?)
 
 "raw" is ``bench_quality.py``'s: the loss passed as ``objective=`` with nothing else set,
 each library's defaults, 300 trees at learning rate 0.1. ``diabetes`` (scikit-learn's
@@ -22,6 +23,10 @@ XGBoost rows:
   the robust losses it is "xgboost, raw" again, not rerun).
 - "xgboost, constant scale": ``newton_scale`` (1e6) times gradient and Hessian, the
   package's behaviour before the normalization and still LightGBM's.
+
+"ε = 1" rows (both libraries): ``Quantile(alpha, epsilon=1.0)``, the package's quantile
+objective before ε followed the residuals (``epsilon=None``: ε = 0.04 S every round); the
+other rows use the package's ε.
 
 The synthetic ``offset`` and ``hetero`` sets (``bench_quality.py``'s, one 75/25 split)
 show what the variants do on larger data.
@@ -91,6 +96,20 @@ def xgboost_fit_predict(
     return fit_predict
 
 
+def fixed_epsilon_fit_predict(
+    backend: str,
+) -> Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]:
+    """The raw objective, with ``Quantile``'s ε fixed at 1 (the package before
+    ``epsilon=None`` followed the residuals)."""
+
+    def fit_predict(loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray) -> Any:
+        if isinstance(loss, Quantile):
+            loss = Quantile(loss.alpha, epsilon=Quantile.default_epsilon)
+        return fit_predict_boostobj(backend, loss, False, data, train, test)
+
+    return fit_predict
+
+
 #: (row label, backend, how to fit a loss, whether it differs from the package for the
 #: robust losses) for every boostobj variant measured.
 Variant = tuple[str, str, Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray], bool]
@@ -106,6 +125,10 @@ VARIANTS: list[Variant] = [
     ),
     ("xgboost, unit rows 1", "xgboost", xgboost_fit_predict(1.0), False),
     ("xgboost, constant scale", "xgboost", xgboost_fit_predict(None), True),
+    *(
+        (f"{backend}, ε = 1", backend, fixed_epsilon_fit_predict(backend), False)
+        for backend in BACKENDS
+    ),
 ]
 ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
 
@@ -181,6 +204,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shuffles", type=int, default=8, help="5-fold shuffles of diabetes")
     parser.add_argument("--out", help="also write the markdown tables to this file")
+    parser.add_argument(
+        "--target-scale", type=float, default=1.0, help="multiply every target by this"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     lines = [
@@ -194,12 +220,14 @@ def main() -> None:
     ]
     runs = []
     for data in shuffled_diabetes(args.shuffles):
+        data.y = data.y * args.target_scale
         runs.append(variant_scores(data))
         print(f"diabetes shuffle {len(runs)} done", file=sys.stderr, flush=True)
     lines += table(runs)
     for data in regression_datasets(quick=False):
         if data.name == "diabetes":  # measured above, over the shuffles
             continue
+        data.y = data.y * args.target_scale
         lines += [
             "",
             f"{data.name}, one 75/25 split: ratio to the built-in (built-in rows: "

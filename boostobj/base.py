@@ -384,10 +384,10 @@ def residual_scale(
         if weight is not None:
             weight_block = _as_dtype(xp, weight[rows], raw.dtype)
             roots = roots * (weight_block[:, None] if roots.ndim > 1 else weight_block)
-            weight_sum += float(xp.sum(xp.astype(weight_block, xp.float64)))
+            weight_sum += float(xp.sum(weight_block, dtype=xp.float64))
         else:
             weight_sum += roots.shape[0]
-        root_sums += _host_float64(xp, xp.sum(xp.astype(roots, xp.float64), axis=0))
+        root_sums += _host_float64(xp, xp.sum(roots, axis=0, dtype=xp.float64))
     totals = sum_over_workers(np.concatenate([root_sums, [weight_sum]]))
     with np.errstate(divide="ignore", invalid="ignore"):
         return (totals[:-1] / totals[-1]) ** 2
