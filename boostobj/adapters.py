@@ -34,6 +34,9 @@ from round to round (see ``output_buffers``):
   number. LightGBM's Python objectives get no such collective, and LightGBM needs none:
   its defaults count rows (``min_data_in_leaf``), it has no default L2 penalty, and the
   constant scale trains the same model as ×1 (BENCHMARKS.md).
+- A loss's own statistics of the rows (``Loss.for_round``: ``Quantile``'s ε from the
+  residuals) are summed over XGBoost's workers the same way; for LightGBM, each process
+  takes them from its own rows.
 - The estimators (``boostobj.backends``) set ``reg_lambda`` / ``min_child_weight``
   themselves, in units of ``newton_scale``: they train with ``ConstantScaleObjective``.
 
@@ -125,13 +128,12 @@ def objective_call(
             loss, y_true, raw_prediction, weight, loss.newton_scale, one_worker
         )
     unit_rows = loss.xgboost_unit_rows
-    if unit_rows is None:
-        return _scaled_gradient_hessian(
-            loss, y_true, raw_prediction, weight, loss.newton_scale, sum_over_xgboost_workers
-        )
+    scale = loss.newton_scale if unit_rows is None else 1.0
     gradient, hessian = _scaled_gradient_hessian(
-        loss, y_true, raw_prediction, weight, 1.0, sum_over_xgboost_workers
+        loss, y_true, raw_prediction, weight, scale, sum_over_xgboost_workers
     )
+    if unit_rows is None:
+        return gradient, hessian
     factor = xgboost_normalization(hessian, weight, unit_rows)
     gradient *= factor
     hessian *= factor
