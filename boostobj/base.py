@@ -66,6 +66,11 @@ SumOverWorkers = Callable[[np.ndarray], np.ndarray]
 OUTPUT_BUFFERS_ATTRIBUTE = "_output_buffers"
 
 
+def one_worker(values: np.ndarray) -> np.ndarray:
+    """``SumOverWorkers`` of a single process: the values themselves."""
+    return values
+
+
 class Loss(ABC):
     """Base class of all boostobj losses.
 
@@ -322,13 +327,13 @@ class Loss(ABC):
         scale: float,
         gradient_out: Any = None,
         hessian_out: Any = None,
-        sum_over_workers: SumOverWorkers | None = None,
+        sum_over_workers: SumOverWorkers = one_worker,
     ) -> tuple[Any, Any]:
         """Gradient and Hessian times ``sample_weight`` times ``scale``, one fused pass of
         blocks written into the outputs (new arrays like the prediction when None), by the
         loss ``for_round`` these rows (its statistics summed with ``sum_over_workers``)."""
         xp, y, raw, weight = self._prepare(y_true, raw_prediction, sample_weight)
-        loss = self._for_round(xp, y, raw, weight, sum_over_workers or one_worker)
+        loss = self._for_round(xp, y, raw, weight, sum_over_workers)
         if gradient_out is None:
             gradient_out = xp.empty_like(raw)
         if hessian_out is None:
@@ -363,11 +368,6 @@ def row_blocks(xp: Any, raw: Any) -> Iterator[Any]:
     step = max(1, BLOCK_BYTES // row_bytes)
     for start in range(0, max(raw.shape[0], 1), step):
         yield slice(start, start + step)
-
-
-def one_worker(values: np.ndarray) -> np.ndarray:
-    """``SumOverWorkers`` of a single process: the values themselves."""
-    return values
 
 
 def residual_scale(

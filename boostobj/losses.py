@@ -290,7 +290,10 @@ class Quantile(Loss):
         scale = np.nan_to_num(residual_scale(xp, y, raw, weight, sum_over_workers))
         epsilon = np.maximum(self.adaptive_epsilon_fraction * scale, self.min_epsilon)
         round_loss = copy.copy(self)
-        round_loss.epsilon = float(epsilon[0]) if raw.ndim < 2 else epsilon  # per output
+        # One ε per output of a 2-D prediction, as an array of its namespace and dtype.
+        round_loss.epsilon = (
+            float(epsilon[0]) if raw.ndim < 2 else xp.asarray(epsilon, dtype=raw.dtype)
+        )
         return round_loss
 
     def _value(self, xp: Any, y: Any, raw: Any) -> Any:
@@ -298,12 +301,9 @@ class Quantile(Loss):
         return xp.maximum(self.alpha * r, (self.alpha - 1) * r)
 
     def _gradient_hessian(self, xp: Any, y: Any, raw: Any) -> tuple[Any, Any]:
-        epsilon = self.epsilon  # fixed for the round (``_for_round``)
-        if not isinstance(epsilon, float):  # one per output
-            epsilon = xp.asarray(epsilon, dtype=raw.dtype)
-        r = raw - y
+        r = raw - y  # ε: fixed for the round (``_for_round``)
         gradient = xp.astype(r > 0, raw.dtype) - self.alpha  # 1 - α if r > 0 else -α
-        return gradient, (0.5 + xp.abs(gradient)) / (2 * (epsilon + xp.abs(r)))
+        return gradient, (0.5 + xp.abs(gradient)) / (2 * (self.epsilon + xp.abs(r)))
 
     def init_score(self, y_true: Any, sample_weight: Any = None) -> float:
         y, weight = host_labels_weights(y_true, sample_weight)
