@@ -30,6 +30,11 @@ objective before ε followed the residuals (``epsilon=None``: ε = 0.04 S every 
 better on ``diabetes`` and worse on the coverage of ``offset`` (BENCHMARKS.md, "The raw
 objective on small data"). The other rows use the package's ε.
 
+"with init" rows (``Quantile`` only): ``bench_quality.py``'s "with init", the loss's
+``fitted_to(y)`` started from its init score: "(τ)" is the package's (``fitted_to`` fixes
+ε = τ, the README recipe), "ε = 0.04 S" and "ε = 0.001 S" keep ε following the residuals
+from the init score on.
+
 A second ``diabetes`` table (shuffle 0) follows the raw ``Quantile`` and the built-in at
 the tails along the boosting path: out-of-fold pinball loss after 25 ... 300 trees, and
 the training rows' pinball loss after 300. The synthetic ``offset`` and ``hetero`` sets
@@ -100,21 +105,30 @@ def xgboost_fit_predict(
     return fit_predict
 
 
-class SmallEpsilonQuantile(Quantile):
-    """``Quantile`` with ε = 0.001·S every round instead of the package's 0.04·S."""
+def adaptive_epsilon(fraction: float) -> type[Quantile]:
+    """``Quantile`` with ε = ``fraction``·S every round (the package's is 0.04·S), from the
+    init score too: its ``fitted_to`` keeps ε following the residuals, where the package's
+    fixes ε = τ."""
 
-    adaptive_epsilon_fraction = 0.001
+    class AdaptiveEpsilonQuantile(Quantile):
+        adaptive_epsilon_fraction = fraction
+
+        def fitted_to(self, y_true: Any, sample_weight: Any = None) -> Loss:
+            return self
+
+    return AdaptiveEpsilonQuantile
 
 
 def quantile_variant_fit_predict(
-    backend: str, variant: Callable[[float], Quantile]
+    backend: str, variant: Callable[[float], Quantile], with_init: bool = False
 ) -> Callable[[Loss, Dataset, np.ndarray, np.ndarray], np.ndarray]:
-    """The raw objective, with ``variant(alpha)`` in place of ``Quantile(alpha)``."""
+    """The raw objective (``with_init``: ``bench_quality.py``'s "with init"), with
+    ``variant(alpha)`` in place of ``Quantile(alpha)``."""
 
     def fit_predict(loss: Loss, data: Dataset, train: np.ndarray, test: np.ndarray) -> Any:
         if isinstance(loss, Quantile):
             loss = variant(loss.alpha)
-        return fit_predict_boostobj(backend, loss, False, data, train, test)
+        return fit_predict_boostobj(backend, loss, with_init, data, train, test)
 
     return fit_predict
 
@@ -147,10 +161,24 @@ VARIANTS: list[Variant] = [
         (
             f"{backend}, ε = 0.001 S",
             backend,
-            quantile_variant_fit_predict(backend, SmallEpsilonQuantile),
+            quantile_variant_fit_predict(backend, adaptive_epsilon(0.001)),
             False,
         )
         for backend in BACKENDS
+    ),
+    *(
+        (
+            f"{backend}, with init{label}",
+            backend,
+            quantile_variant_fit_predict(backend, variant, with_init=True),
+            False,
+        )
+        for backend in BACKENDS
+        for label, variant in (
+            (" (τ)", Quantile),
+            (", ε = 0.04 S", adaptive_epsilon(Quantile.adaptive_epsilon_fraction)),
+            (", ε = 0.001 S", adaptive_epsilon(0.001)),
+        )
     ),
 ]
 ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
