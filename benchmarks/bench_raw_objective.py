@@ -133,6 +133,10 @@ def quantile_variant_fit_predict(
     return fit_predict
 
 
+#: ε = 0.001·S every round (the "ε = 0.001 S" rows, raw and with init).
+SmallEpsilonQuantile = adaptive_epsilon(0.001)
+
+
 def fixed_epsilon(alpha: float) -> Quantile:
     """ε fixed at 1: the package before ``epsilon=None`` followed the residuals."""
     return Quantile(alpha, epsilon=Quantile.default_epsilon)
@@ -161,7 +165,7 @@ VARIANTS: list[Variant] = [
         (
             f"{backend}, ε = 0.001 S",
             backend,
-            quantile_variant_fit_predict(backend, adaptive_epsilon(0.001)),
+            quantile_variant_fit_predict(backend, SmallEpsilonQuantile),
             False,
         )
         for backend in BACKENDS
@@ -177,7 +181,7 @@ VARIANTS: list[Variant] = [
         for label, variant in (
             (" (τ)", Quantile),
             (", ε = 0.04 S", adaptive_epsilon(Quantile.adaptive_epsilon_fraction)),
-            (", ε = 0.001 S", adaptive_epsilon(0.001)),
+            (", ε = 0.001 S", SmallEpsilonQuantile),
         )
     ),
 ]
@@ -265,7 +269,7 @@ def staged_rows(data: Dataset) -> list[str]:
                 "raw": {"objective": Quantile(alpha)},
             }
             for name, objective in objectives.items():
-                tests: list[list[float]] = [[] for _ in STAGES]
+                tests: list[list[np.ndarray]] = [[] for _ in STAGES]
                 labels, training = [], []
                 for train, test in data.splits():
                     predict = fit_staged(backend, objective, data, train)
@@ -326,20 +330,18 @@ def main() -> None:
         "the ratio to the built-in (built-in rows: its own MAE / pinball loss), median coverage",
         "",
     ]
-    runs = []
-    for data in shuffled_diabetes(args.shuffles):
+    shuffles, runs = list(shuffled_diabetes(args.shuffles)), []
+    for data in shuffles:
         data.y = data.y * args.target_scale
         runs.append(variant_scores(data))
         print(f"diabetes shuffle {len(runs)} done", file=sys.stderr, flush=True)
     lines += table(runs)
-    first_shuffle = next(shuffled_diabetes(1))
-    first_shuffle.y = first_shuffle.y * args.target_scale
     lines += [
         "",
         "diabetes, shuffle 0: out-of-fold pinball loss of the tails after each number of "
         "trees (test) and mean pinball loss on the folds' training rows (train)",
         "",
-        *staged_rows(first_shuffle),
+        *staged_rows(shuffles[0]),
     ]
     for data in regression_datasets(quick=False):
         if data.name == "diabetes":  # measured above, over the shuffles
