@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     # A callable objective starts XGBoost at 0.5 and LightGBM at 0: hand both the
     # loss's own starting score (the log-cosh M-estimate of location of y), with the
-    # loss fitted to the labels (its curvature floor, README "Hessians").
+    # loss fitted to the labels (its curvature floor, README "Hessian safeguards").
     loss = logcosh_obj.fitted_to(y_train)
     init = loss.init_score(y_train)
     predictions = {
