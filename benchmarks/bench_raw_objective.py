@@ -136,6 +136,16 @@ def quantile_variant_fit_predict(
 #: ε = 0.001·S every round (the "ε = 0.001 S" rows, raw and with init).
 SmallEpsilonQuantile = adaptive_epsilon(0.001)
 
+#: The "with init" rows: (label suffix, ``Quantile`` variant).
+WITH_INIT_VARIANTS: tuple[tuple[str, Callable[[float], Quantile]], ...] = (
+    (" (τ)", Quantile),
+    (
+        f", ε = {Quantile.adaptive_epsilon_fraction:g} S",
+        adaptive_epsilon(Quantile.adaptive_epsilon_fraction),
+    ),
+    (", ε = 0.001 S", SmallEpsilonQuantile),
+)
+
 
 def fixed_epsilon(alpha: float) -> Quantile:
     """ε fixed at 1: the package before ``epsilon=None`` followed the residuals."""
@@ -178,11 +188,7 @@ VARIANTS: list[Variant] = [
             False,
         )
         for backend in BACKENDS
-        for label, variant in (
-            (" (τ)", Quantile),
-            (", ε = 0.04 S", adaptive_epsilon(Quantile.adaptive_epsilon_fraction)),
-            (", ε = 0.001 S", SmallEpsilonQuantile),
-        )
+        for label, variant in WITH_INIT_VARIANTS
     ),
 ]
 ROBUST_LOSSES = (LogCosh(), Huber(), PseudoHuber())
