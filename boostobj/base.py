@@ -376,15 +376,21 @@ def residual_scale(
     """Per output (column of a 2-D ``raw``), ``S = (Σ w √|raw - y| / Σ w)²``: a typical
     residual size that a few huge residuals do not dominate (XGBoost's quantile objective
     takes the same statistic, since 3.4). Sums in float64, block by block, then over the
-    workers; NaN for an output whose weights sum to 0."""
+    workers; NaN for an output whose weights sum to 0.
+
+    The weights are rounded to the prediction's dtype, as in the gradient and Hessian, but
+    multiplied by the roots in float64: in float32 a small weight times a root can fall
+    below the normal range, where rounding is no longer relative (``1.4e-45 * √2`` is
+    ``1.4e-45``) and would bias S. In float64 that takes weights below about 1e-298."""
     outputs = math.prod(raw.shape[1:])
     root_sums, weight_sum = np.zeros(outputs), 0.0
     for rows in row_blocks(xp, raw):
         roots = xp.sqrt(xp.abs(raw[rows] - _as_dtype(xp, y[rows], raw.dtype)))
         if weight is not None:
-            weight_block = _as_dtype(xp, weight[rows], raw.dtype)
+            weight_block = _as_dtype(xp, _as_dtype(xp, weight[rows], raw.dtype), xp.float64)
+            roots = _as_dtype(xp, roots, xp.float64)
             roots = roots * (weight_block[:, None] if roots.ndim > 1 else weight_block)
-            weight_sum += float(xp.sum(weight_block, dtype=xp.float64))
+            weight_sum += float(xp.sum(weight_block))
         else:
             weight_sum += roots.shape[0]
         root_sums += _host_float64(xp, xp.sum(roots, axis=0, dtype=xp.float64))

@@ -381,10 +381,13 @@ def test_quantile_round_epsilon_matches_reference(dtype, data):
     loss = Quantile(alpha=data.draw(st.sampled_from([0.05, 0.5, 0.9])))
     columns = data.draw(st.sampled_from([0, 2]))
     y, raw = data.draw(loss_inputs(loss, dtype, max_size=10, columns=columns))
+    # Weights below 1e-298 are drawn as 0: in float64 their products with a root can fall
+    # below the normal range, where rounding is not relative (``residual_scale``).
+    weights = st.floats(0, 1e3).map(lambda w: w if w >= 1e-298 else 0.0)
     weight = data.draw(
         st.one_of(
             st.none(),
-            st.lists(st.floats(0, 1e3), min_size=len(raw), max_size=len(raw)).map(np.array),
+            st.lists(weights, min_size=len(raw), max_size=len(raw)).map(np.array),
         )
     )
     round_loss = loss.for_round(y, raw, weight)
@@ -393,9 +396,9 @@ def test_quantile_round_epsilon_matches_reference(dtype, data):
     expected = reference_round_epsilon(loss, y, raw, in_dtype)
     got = np.reshape(round_loss.epsilon, -1)
     assert got.shape == expected.shape
-    # Error bound: residual, square root and weight product rounded in ``dtype`` (halved
-    # by the root, doubled by the square: ≤ 4 eps), plus the float64 sums of n terms and
-    # the division, doubled by the square (≤ (2n + 4) float64 eps).
+    # Error bound: residual and square root rounded in ``dtype`` (≤ 3/4 eps on the root,
+    # doubled by the square: within 4 eps), plus the float64 weight products, sums of n
+    # terms and division, doubled by the square (≤ (2n + 4) float64 eps).
     rtol = 4 * np.finfo(dtype).eps + (2 * len(raw) + 4) * np.finfo(np.float64).eps
     np.testing.assert_allclose(got, expected, rtol=rtol)
     if columns == 0:
@@ -406,6 +409,17 @@ def test_quantile_round_epsilon_matches_reference(dtype, data):
         strict=True,
     ):
         np.testing.assert_array_equal(got_part, expected_part)
+
+
+def test_quantile_round_epsilon_keeps_tiny_float32_weights_relative():
+    """A float32 weight of 1.4e-45 (the smallest) times √2 is not rounded back to 1.4e-45:
+    the products are formed in float64, so S = 2 for one row of residual 2 (found by the
+    property test above when the products were float32, which made S = 1)."""
+    loss = Quantile(alpha=0.05)
+    y, raw = np.zeros(2, np.float32), np.array([0.0, 2.0], np.float32)
+    weight = np.array([0.0, float(np.finfo(np.float32).smallest_subnormal)])
+    epsilon = loss.for_round(y, raw, weight).epsilon
+    assert epsilon == pytest.approx(loss.adaptive_epsilon_fraction * 2, rel=1e-6)
 
 
 def test_quantile_round_epsilon_follows_the_target_scale():
