@@ -7,6 +7,7 @@ each train a model with every loss, with and without sample weights, on a tiny d
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import lightgbm as lgb
@@ -108,7 +109,11 @@ def train(
         )
         evaluation = {}
         if metric is not None:
-            evaluation = {"eval_X": (X,), "eval_y": (y,), "eval_metric": metric.lgb_metric}
+            evaluation = {"eval_metric": metric.lgb_metric}
+            if "eval_X" in inspect.signature(estimator.fit).parameters:  # eval_set deprecated
+                evaluation.update(eval_X=(X,), eval_y=(y,))
+            else:  # LightGBM before eval_X
+                evaluation.update(eval_set=[(X, y)])
             if weight is not None:
                 evaluation["eval_sample_weight"] = [weight]
         model.fit(X, y, sample_weight=weight, **evaluation)
