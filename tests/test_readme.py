@@ -24,6 +24,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from importlib.metadata import metadata
 from pathlib import Path
@@ -193,3 +194,19 @@ def test_losses_table_formulas_match_the_docstrings() -> None:
         assert spans, f"row {name} quotes no formula"
         for span in spans:
             assert _normalized(span) in docstring, f"{name}: {span!r} is not in its docstring"
+
+
+def test_oldest_versions_are_the_declared_lower_bounds() -> None:
+    """.ci/oldest.txt pins each runtime dependency at pyproject.toml's lower bound, so the
+    first CI run tests exactly the bounds the package declares."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        dependencies = tomllib.load(file)["project"]["dependencies"]
+    bounds = dict(
+        re.fullmatch(r"([\w-]+)>=([\d.]+)(?:,<[\d.]+)?", d).groups() for d in dependencies
+    )
+    lines = (ROOT / ".ci" / "oldest.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert pins.keys() == bounds.keys()
+    for name, bound in bounds.items():
+        pinned = pins[name].split(".")
+        assert pinned[: len(bound.split("."))] == bound.split("."), (name, bound, pins[name])
