@@ -197,16 +197,22 @@ def test_losses_table_formulas_match_the_docstrings() -> None:
 
 
 def test_oldest_versions_are_the_declared_lower_bounds() -> None:
-    """.ci/oldest.txt pins each runtime dependency at pyproject.toml's lower bound, so the
-    first CI run tests exactly the bounds the package declares."""
+    """.ci/oldest.txt pins each dependency, runtime and of every extra, at pyproject.toml's
+    lower bound, so the first CI run tests exactly the bounds the package declares."""
     with (ROOT / "pyproject.toml").open("rb") as file:
-        dependencies = tomllib.load(file)["project"]["dependencies"]
-    bounds = dict(
-        re.fullmatch(r"([\w-]+)>=([\d.]+)(?:,<[\d.]+)?", d).groups() for d in dependencies
-    )
+        project = tomllib.load(file)["project"]
+    extras = project["optional-dependencies"].values()
+    requirements = project["dependencies"] + [r for extra in extras for r in extra]
+    bounds = set()
+    for requirement in requirements:
+        match = re.fullmatch(r"([\w-]+)(?:\[[\w,]+\])?>=([\d.]+)(?:,<[\d.]+)?", requirement)
+        assert match, f"{requirement!r} has no lower bound of the form name>=version"
+        bounds.add(match.groups())
+    names = [name for name, _ in bounds]
+    assert len(names) == len(set(names)), f"extras disagree on a lower bound: {sorted(bounds)}"
     lines = (ROOT / ".ci" / "oldest.txt").read_text().splitlines()
     pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
-    assert pins.keys() == bounds.keys()
-    for name, bound in bounds.items():
+    assert pins.keys() == set(names)
+    for name, bound in bounds:
         pinned = pins[name].split(".")
         assert pinned[: len(bound.split("."))] == bound.split("."), (name, bound, pins[name])
