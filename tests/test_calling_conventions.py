@@ -112,7 +112,7 @@ def train(
             evaluation = {"eval_metric": metric.lgb_metric}
             if "eval_X" in inspect.signature(estimator.fit).parameters:  # eval_set deprecated
                 evaluation.update(eval_X=(X,), eval_y=(y,))
-            else:  # LightGBM before eval_X
+            else:  # LightGBM 4.6, before eval_X
                 evaluation.update(eval_set=[(X, y)])
             if weight is not None:
                 evaluation["eval_sample_weight"] = [weight]

@@ -315,8 +315,8 @@ def test_dask_estimators_reject_what_they_cannot_do() -> None:
 
 
 def test_import_boostobj_does_not_import_dask() -> None:
-    """boostobj imports Dask only when its Dask interface is used. (LightGBM 4.0 imports
-    Dask itself when it is installed, so the libraries are imported first.)"""
+    """boostobj imports Dask only when its Dask interface is used. (LightGBM before 4.7
+    imports Dask itself when it is installed, so the libraries are imported first.)"""
     code = (
         "import sys, lightgbm, xgboost; before = set(sys.modules); import boostobj; "
         "added = {name.partition('.')[0] for name in set(sys.modules) - before}; "

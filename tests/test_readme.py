@@ -72,8 +72,8 @@ def _blocks() -> list[Block]:
 
 def _ci_test_command() -> str:
     """The line of .ci/run after its ``# The README's test command:`` comment."""
-    lines = (ROOT / ".ci" / "run").read_text().splitlines()
-    return lines[lines.index("# The README's test command:") + 1].strip()
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    return lines[lines.index("# The README's test command:") + 1]
 
 
 def _check_pip_install(command: str) -> None:
